@@ -1,0 +1,57 @@
+// One esbuild script, one context per target. `--watch` rebuilds on change,
+// `--production` minifies and drops sourcemaps. The type check is `tsc --noEmit` (npm run typecheck).
+import * as esbuild from 'esbuild';
+import { mkdirSync, existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'info',
+  legalComments: 'none',
+};
+
+const node = {
+  ...common,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // Dawn's native addon is loaded at run time from node_modules, never bundled.
+  external: ['vscode', 'webgpu'],
+  loader: { '.wgsl': 'text' },
+};
+
+/** @type {Record<string, import('esbuild').BuildOptions>} */
+const targets = {
+  client: { ...node, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' },
+  server: { ...node, entryPoints: { server: 'server/src/server.ts', worker: 'server/src/worker.ts' }, outdir: 'dist' },
+  cli: { ...node, entryPoints: { cli: 'server/src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  webview: {
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    entryPoints: { 'webview/main': 'webview/src/main.ts' },
+    outdir: 'dist',
+  },
+};
+
+mkdirSync('dist', { recursive: true });
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const selected = Object.entries(targets).filter(([name, opts]) => {
+  if (only && !only.includes(name)) return false;
+  // Targets whose entry does not exist yet are skipped (the skeleton grows issue by issue).
+  return Object.values(opts.entryPoints).every((p) => existsSync(p));
+});
+
+const contexts = await Promise.all(selected.map(([, opts]) => esbuild.context(opts)));
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log(`[watch] building ${selected.map(([n]) => n).join(', ')}`);
+} else {
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+}
