@@ -1,7 +1,9 @@
 // One esbuild script, one context per target. `--watch` rebuilds on change,
 // `--production` minifies and drops sourcemaps. The type check is `tsc --noEmit` (npm run typecheck).
 import * as esbuild from 'esbuild';
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -12,6 +14,7 @@ const common = {
   minify: production,
   logLevel: 'info',
   legalComments: 'none',
+  define: { __VERSION__: JSON.stringify(pkg.version) },
 };
 
 const node = {
@@ -27,7 +30,7 @@ const node = {
 /** @type {Record<string, import('esbuild').BuildOptions>} */
 const targets = {
   client: { ...node, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' },
-  server: { ...node, entryPoints: { server: 'server/src/server.ts', worker: 'server/src/worker.ts' }, outdir: 'dist' },
+  server: { ...node, entryPoints: { server: 'server/src/server.ts' }, outdir: 'dist' },
   cli: { ...node, entryPoints: { cli: 'server/src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   webview: {
     ...common,
