@@ -1,6 +1,6 @@
 // Peak memory of `ckpt-lens inspect` on a generated 4 GB safetensors file, and of streaming every
 // tensor's values through float32 chunks (what analyses do). Goal: peak RSS under 200 MB.
-// Run: npm run bench -- inspect   (or: node --import tsx scripts/bench/inspectMemory.ts [--gb 4])
+// Run: npm run bench -- inspect --gb=4   (or: node --import tsx scripts/bench/inspectMemory.ts --gb=4)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,19 +22,24 @@ const file = join(dir, 'model.safetensors');
 
 function measure(label: string, args: string[]): void {
   // The child prints its own peak RSS (process.resourceUsage) on exit: the figure is the child's alone.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './scripts/bench/printPeakRss.ts', ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const started = performance.now();
+  const r = spawnSync(process.execPath, ['--require', './scripts/bench/printPeakRss.cjs', ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`${label} failed: ${r.stderr}`);
   const rss = /peak-rss-kb (\d+)/.exec(r.stderr)?.[1];
-  const secs = /seconds ([\d.]+)/.exec(r.stderr)?.[1];
+  const secs = (performance.now() - started) / 1000;
   console.log(`${label.padEnd(44)} peak RSS ${(Number(rss) / 1024).toFixed(1).padStart(7)} MB   ${Number(secs).toFixed(2)} s`);
 }
 
-try {
-  const size = await writeSparseSafetensors(file, llamaLikeTensors(layers, dim, hidden, 32000, 'F32'));
-  console.log(`machine: ${machineDescription()}`);
-  console.log(`file: ${(size / 1e9).toFixed(2)} GB safetensors, ${layers} layers (sparse file, data reads as zeros)`);
-  measure('inspect --json', ['dist/cli.js', 'inspect', file, '--json']);
-  measure('stream all values as float32 (16 MiB chunks)', ['scripts/bench/streamAll.ts', file]);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+async function main(): Promise<void> {
+  try {
+    const size = await writeSparseSafetensors(file, llamaLikeTensors(layers, dim, hidden, 32000, 'F32'));
+    console.log(`machine: ${machineDescription()}`);
+    console.log(`file: ${(size / 1e9).toFixed(2)} GB safetensors, ${layers} layers (sparse file, data reads as zeros)`);
+    measure('inspect --json', ['dist/cli.js', 'inspect', file, '--json']);
+    measure('stream all values as float32 (16 MiB chunks)', ['--import', 'tsx', 'scripts/bench/streamAll.ts', file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
+
+void main();

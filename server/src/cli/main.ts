@@ -1,5 +1,5 @@
 // `ckpt-lens`: the headless front end. A thin shell over the libraries; each subcommand in its own file.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runInspect } from './inspect.ts';
 import { EXIT_OK, reportError, UsageError } from './errors.ts';
 
@@ -18,7 +18,7 @@ global options:
   --version  the version`;
 
 interface Command {
-  options: Parameters<typeof parseArgs>[0]['options'];
+  options: NonNullable<ParseArgsConfig['options']>;
   positionals: number;
   run(positionals: string[], values: Record<string, unknown>): Promise<string>;
 }
@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    if (parsed.values.help) {
+    if ((parsed.values as Record<string, unknown>).help) {
       process.stdout.write(`${USAGE}\n`);
       return EXIT_OK;
     }

@@ -1,0 +1,104 @@
+// Interoperability with real PyTorch (Debian's python3-torch, run as /usr/bin/python3): files we
+// write load in torch.load and resume AdamW; files torch.save writes read in our reader.
+// Skipped when `import torch` fails, unless CKPT_LENS_REQUIRE_ALL=1 (CI), where that is a failure.
+import { after, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readTensorFloat32 } from '../../server/src/formats/tensorData.ts';
+import { FormatError } from '../../server/src/formats/types.ts';
+import { openTorchFile, readOptimizerStateDict, readTorchStateDict } from '../../server/src/formats/torch/reader.ts';
+import { tensorSourceFromRef, writeOptimizerState, writeTorchStateDict, type AdamParamStateInput } from '../../server/src/formats/torch/writer.ts';
+import type { ZipWriterOptions } from '../../server/src/formats/zip/zipWriter.ts';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPTS = resolve('test/python');
+const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+const torchMissing = probe.status === 0 ? undefined : `${PYTHON} cannot import torch (${(probe.stderr || String(probe.error)).trim().split('\n').at(-1)})`;
+
+/** False (and the test skipped or failed) when PyTorch is not there. */
+function needTorch(t: TestContext): boolean {
+  if (!torchMissing) return true;
+  if (process.env.CKPT_LENS_REQUIRE_ALL === '1') assert.fail(`${torchMissing}; required because CKPT_LENS_REQUIRE_ALL=1`);
+  t.skip(torchMissing);
+  return false;
+}
+
+function python(script: string, ...args: string[]): string {
+  const r = spawnSync(PYTHON, [join(SCRIPTS, script), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, `${script} ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+const tempDirs: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'torch-py-'));
+  tempDirs.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function rewriteOptimizer(original: string, out: string, options?: ZipWriterOptions): Promise<void> {
+  const opt = await readOptimizerStateDict(original);
+  const state = new Map<number, AdamParamStateInput>();
+  for (const [i, s] of opt.state) state.set(i, { step: s.step, exp_avg: tensorSourceFromRef(s.exp_avg!), exp_avg_sq: tensorSourceFromRef(s.exp_avg_sq!) });
+  await writeOptimizerState(out, { state, paramGroups: opt.paramGroups }, options);
+}
+
+for (const [dir, options] of [
+  ['test/fixtures/tiny-llama/checkpoint-200', {}],
+  ['test/fixtures/tiny-llama-bf16/checkpoint-200', {}],
+  ['test/fixtures/tiny-llama/checkpoint-300', { zip64: 'always' }],
+] as const) {
+  test(`PyTorch loads our rewrite of ${dir}/optimizer.pt${options.zip64 ? ' (ZIP64 records everywhere)' : ''}, bit-exact, and AdamW resumes from it`, async (t) => {
+    if (!needTorch(t)) return;
+    const original = resolve(dir, 'optimizer.pt');
+    const out = join(tmp(), 'optimizer.pt');
+    await rewriteOptimizer(original, out, options);
+    const report = JSON.parse(python('check_optimizer_roundtrip.py', original, out)) as Record<string, number>;
+    const step = dir.endsWith('300') ? 300 : 200;
+    assert.deepEqual([report.tensors, report.params, report.step_before, report.step_after], [63, 21, step, step + 1]);
+  });
+}
+
+interface PyTensor { name: string; dtype: string; shape: number[]; values: number[] }
+
+test('a state dict saved by torch.save reads back: every dtype, parameters, tied weights, views', async (t) => {
+  if (!needTorch(t)) return;
+  const file = join(tmp(), 'pytorch_model.bin');
+  const expected = JSON.parse(python('torch_state_dict.py', 'make', file)) as PyTensor[];
+  const refs = await readTorchStateDict(file);
+  assert.deepEqual(refs.map((r) => [r.name, r.dtype, r.shape]), expected.map((e) => [e.name, e.dtype, e.shape]));
+  for (const [i, ref] of refs.entries()) {
+    // Our float32 view of each value equals PyTorch's value rounded to float32.
+    assert.deepEqual(Array.from(await readTensorFloat32(ref)), expected[i]!.values.map(Math.fround), ref.name);
+  }
+  const byName = new Map(refs.map((r) => [r.name, r]));
+  assert.equal(byName.get('lm_head.weight')!.offset, byName.get('embed.weight')!.offset); // tied: one storage
+  assert.equal(byName.get('row')!.offset, byName.get('embed.weight')!.offset + 2 * 3 * 4); // embed[2]
+  const f = await openTorchFile(file);
+  assert.equal(f.prefix, 'pytorch_model');
+  assert.equal(f.tensors.find((x) => x.ref.name === 'param')!.requiresGrad, true);
+});
+
+test('a transposed tensor saved by torch.save is refused as non-contiguous', async (t) => {
+  if (!needTorch(t)) return;
+  const file = join(tmp(), 'strided.pt');
+  python('torch_state_dict.py', 'make-strided', file);
+  await assert.rejects(openTorchFile(file), (e: unknown) => e instanceof FormatError && /stride \[1,3\] .* not contiguous/.test(e.message));
+});
+
+test('torch.load (weights_only) reads a state dict we write', async (t) => {
+  if (!needTorch(t)) return;
+  const dir = tmp();
+  const source = join(dir, 'source.bin');
+  const expected = JSON.parse(python('torch_state_dict.py', 'make', source)) as PyTensor[];
+  const out = join(dir, 'copy.bin');
+  await writeTorchStateDict(out, (await readTorchStateDict(source)).map((r) => [r.name, tensorSourceFromRef(r)] as const));
+  const loaded = JSON.parse(python('torch_state_dict.py', 'load', out)) as PyTensor[];
+  assert.deepEqual(loaded, expected);
+});
