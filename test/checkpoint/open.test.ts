@@ -1,40 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openCheckpoint } from '../../server/src/checkpoint/open.ts';
 import { isRunDirectory, listSeries } from '../../server/src/checkpoint/series.ts';
 import { readTensorFloat32 } from '../../server/src/formats/tensorData.ts';
 import { FormatError } from '../../server/src/formats/types.ts';
-import { makeTempDir } from '../helpers/craftSafetensors.ts';
+import { assertStatsEqual, loadReference, tensorStats } from '../helpers/referenceStats.ts';
+import { makeTempDir } from '../helpers/tempDir.ts';
 
 const FIX = 'test/fixtures';
-interface RefStats { numel: number; mean: number; std: number; min: number; max: number; absmax: number; zeros: number }
-type Ref = { tensors: Record<string, { weight: RefStats; exp_avg: RefStats; exp_avg_sq: RefStats }> };
-const ref = (name: string): Ref => JSON.parse(readFileSync(join(FIX, 'reference', `${name}.json`), 'utf8'));
-
-function stats(x: Float32Array): RefStats {
-  let sum = 0, min = Infinity, max = -Infinity, zeros = 0;
-  for (const v of x) { sum += v; if (v < min) min = v; if (v > max) max = v; if (v === 0) zeros++; }
-  const mean = sum / x.length;
-  let m2 = 0;
-  for (const v of x) m2 += (v - mean) ** 2;
-  return { numel: x.length, mean, std: Math.sqrt(m2 / x.length), min, max, absmax: Math.max(-min, max), zeros };
-}
-
-function assertClose(actual: number, expected: number, rel: number, what: string): void {
-  const tol = rel * Math.max(Math.abs(expected), 1e-30);
-  assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected}`);
-}
-
-function assertStats(actual: RefStats, expected: RefStats, what: string): void {
-  assert.equal(actual.numel, expected.numel, `${what} numel`);
-  assert.equal(actual.zeros, expected.zeros, `${what} zeros`);
-  for (const k of ['min', 'max', 'absmax'] as const) assert.equal(actual[k], expected[k], `${what} ${k}`);
-  // The mean of a zero-centred tensor is a small difference of large sums: compare it on the scale of std.
-  assertClose(actual.mean, expected.mean, 1e-6 * Math.max(1, expected.std / Math.abs(expected.mean || 1)), `${what} mean`);
-  assertClose(actual.std, expected.std, 1e-6, `${what} std`);
-}
 
 for (const [set, refName] of [
   ['tiny-llama/checkpoint-200', 'tiny-llama-checkpoint-200'],
@@ -42,7 +16,7 @@ for (const [set, refName] of [
 ] as const) {
   test(`${set}: Trainer directory with every parameter's moments, values equal PyTorch's`, async () => {
     const ckpt = await openCheckpoint(join(FIX, set));
-    const expected = ref(refName);
+    const expected = loadReference(refName);
     assert.equal(ckpt.format, 'trainer');
     assert.equal(ckpt.step, 200);
     assert.deepEqual(ckpt.tensors.map((t) => t.name), Object.keys(expected.tensors));
@@ -51,9 +25,9 @@ for (const [set, refName] of [
     assert.equal(ckpt.optimizer?.hyperParameters.lr, 0.003);
     for (const t of ckpt.tensors) {
       const e = expected.tensors[t.name]!;
-      assertStats(stats(await readTensorFloat32(t)), e.weight, `${t.name} weight`);
-      assertStats(stats(await readTensorFloat32(t.moments.exp_avg!)), e.exp_avg, `${t.name} exp_avg`);
-      assertStats(stats(await readTensorFloat32(t.moments.exp_avg_sq!)), e.exp_avg_sq, `${t.name} exp_avg_sq`);
+      assertStatsEqual(tensorStats(await readTensorFloat32(t)), e.weight, `${t.name} weight`);
+      assertStatsEqual(tensorStats(await readTensorFloat32(t.moments.exp_avg!)), e.exp_avg, `${t.name} exp_avg`);
+      assertStatsEqual(tensorStats(await readTensorFloat32(t.moments.exp_avg_sq!)), e.exp_avg_sq, `${t.name} exp_avg_sq`);
     }
   });
 }
@@ -67,10 +41,10 @@ test('a run directory is a series ordered by step, and opening it says to pick a
 });
 
 test('moments that do not line up with the parameters are a clear error; a mapping fixes the order', async () => {
-  const tmp = await makeTempDir();
+  const tmp = makeTempDir();
   try {
     // Put the weights of step 100 beside an optimizer whose parameter order is reversed by the mapping.
-    const names = Object.keys(ref('tiny-llama-checkpoint-200').tensors);
+    const names = Object.keys(loadReference('tiny-llama-checkpoint-200').tensors);
     const shuffled = [...names.slice(1), names[0]];
     const mapping = await tmp.put('mapping.json', JSON.stringify(shuffled));
     await assert.rejects(
@@ -87,7 +61,7 @@ test('moments that do not line up with the parameters are a clear error; a mappi
 
 test('moments stored in safetensors as <name>.exp_avg / <name>.exp_avg_sq are attached', async () => {
   const { writeSafetensors } = await import('../../server/src/formats/safetensors/writer.ts');
-  const tmp = await makeTempDir();
+  const tmp = makeTempDir();
   try {
     const f32 = (xs: number[]) => new Uint8Array(new Float32Array(xs).buffer);
     const file = join(tmp.dir, 'model.safetensors');

@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { craftSafetensors, makeTempDir } from '../helpers/craftSafetensors.ts';
+import { craftSafetensors } from '../helpers/craftSafetensors.ts';
 import { runCli } from '../helpers/cli.ts';
+import { loadReference } from '../helpers/referenceStats.ts';
+import { makeTempDir } from '../helpers/tempDir.ts';
 import { writeZip } from '../../server/src/formats/zip/zipWriter.ts';
 
 const FIX = 'test/fixtures';
@@ -12,12 +14,12 @@ test('inspect --json on the F32 Trainer checkpoint: every tensor, its bytes, fil
   const r = await runCli(['inspect', join(FIX, 'tiny-llama/checkpoint-200'), '--json']);
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
-  const ref = JSON.parse(readFileSync(join(FIX, 'reference/tiny-llama-checkpoint-200.json'), 'utf8'));
+  const ref = loadReference('tiny-llama-checkpoint-200');
   assert.equal(j.format, 'trainer');
   assert.deepEqual(j.tensors.map((t: { name: string }) => t.name), Object.keys(ref.tensors));
   for (const t of j.tensors) {
     assert.equal(t.dtype, 'F32');
-    assert.equal(t.numel, ref.tensors[t.name].weight.numel);
+    assert.equal(t.numel, ref.tensors[t.name]!.weight.numel);
     assert.equal(t.numel, t.shape.reduce((a: number, b: number) => a * b, 1));
     assert.equal(t.bytes, t.numel * 4);
     assert.equal(t.file, 'model.safetensors');
@@ -53,7 +55,7 @@ test('inspect prints a table with totals, and lists a run directory by step', as
 });
 
 test('bad input exits 2 with one line naming the file, tensor and offset; never a stack trace', async () => {
-  const tmp = await makeTempDir();
+  const tmp = makeTempDir();
   try {
     const cases: Array<[string, Uint8Array, RegExp]> = [
       ['huge-header.safetensors', craftSafetensors({}, 0, { headerLength: 1n << 40n }), /header/i],
@@ -83,7 +85,7 @@ test('bad input exits 2 with one line naming the file, tensor and offset; never 
 });
 
 test('a pickle naming os.system is refused, not run: exit 2 naming the global', async () => {
-  const tmp = await makeTempDir();
+  const tmp = makeTempDir();
   try {
     // Protocol 2: GLOBAL 'os system', the argument tuple ('touch PWNED',), REDUCE, STOP.
     const marker = join(tmp.dir, 'PWNED');

@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FormatError } from '../../server/src/formats/types.ts';
 import { ZipArchive, openZip } from '../../server/src/formats/zip/zipReader.ts';
@@ -10,6 +8,8 @@ import { torchPickleHooks } from '../../server/src/formats/torch/allowList.ts';
 import { unpickle, type PickleLimits } from '../../server/src/formats/torch/pickleReader.ts';
 import { pickle } from '../../server/src/formats/torch/pickleWriter.ts';
 import { PyFloat, attributesOf, isTuple, tuple, type PyValue, type WritableValue } from '../../server/src/formats/torch/pyValue.ts';
+import { havePythonModule, runPython } from '../helpers/python.ts';
+import { makeTempDir } from '../helpers/tempDir.ts';
 
 // The torch allow-list over an empty archive: enough for everything but storages.
 function load(data: Uint8Array, limits?: Partial<PickleLimits>): PyValue {
@@ -193,18 +193,11 @@ test('our pickle writer round-trips values through our reader', () => {
 });
 
 test('Python reads what our pickle writer writes', (t) => {
-  const python = '/usr/bin/python3';
-  const probe = spawnSync(python, ['-c', 'import pickle'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    if (process.env.CKPT_LENS_REQUIRE_ALL === '1') assert.fail(`${python} is required (CKPT_LENS_REQUIRE_ALL=1)`);
-    t.skip(`${python} is not available`);
-    return;
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'pickle-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'v.pkl');
+  if (!havePythonModule(t, 'pickle')) return;
+  const tmp = makeTempDir('pickle-');
+  t.after(() => tmp.remove());
+  const file = join(tmp.dir, 'v.pkl');
   writeFileSync(file, pickle({ a: tuple(1, new PyFloat(2), [true, null]), big: 2n ** 70n, neg: -70000, s: 'é', f: 0.1 }));
-  const r = spawnSync(python, ['-c', 'import pickle,sys; print(repr(pickle.load(open(sys.argv[1], "rb"))))', file], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout.trim(), "{'a': (1, 2.0, [True, None]), 'big': 1180591620717411303424, 'neg': -70000, 's': 'é', 'f': 0.1}");
+  const stdout = runPython('-c', 'import pickle,sys; print(repr(pickle.load(open(sys.argv[1], "rb"))))', file);
+  assert.equal(stdout.trim(), "{'a': (1, 2.0, [True, None]), 'big': 1180591620717411303424, 'neg': -70000, 's': 'é', 'f': 0.1}");
 });

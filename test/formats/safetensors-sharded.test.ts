@@ -1,5 +1,5 @@
 // Sharded checkpoints: the sharded writer round trip, shard order, and index/shard mismatches.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,11 +8,9 @@ import { writeShardedSafetensors } from '../../server/src/formats/safetensors/sh
 import { writeSafetensors, type SafetensorsEntry } from '../../server/src/formats/safetensors/writer.ts';
 import { readRange } from '../../server/src/formats/tensorData.ts';
 import { FormatError } from '../../server/src/formats/types.ts';
-import { makeTempDir, type TempDir } from '../helpers/craftSafetensors.ts';
+import { fileTempDir } from '../helpers/tempDir.ts';
 
-let tmp: TempDir;
-before(async () => (tmp = await makeTempDir()));
-after(() => tmp.remove());
+const tmp = fileTempDir();
 
 const FIXTURE = 'test/fixtures/tiny-llama-bf16/checkpoint-200';
 const SHARD1 = 'model-00001-of-00002.safetensors';

@@ -1,15 +1,14 @@
 // Malformed safetensors files: one crafted file per validation rule, each giving a FormatError
 // that names the file, the tensor and the byte offset; and a fuzz loop over the real fixture.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { openSafetensors } from '../../server/src/formats/safetensors/reader.ts';
 import { FormatError } from '../../server/src/formats/types.ts';
-import { craftSafetensors, makeTempDir, type TempDir } from '../helpers/craftSafetensors.ts';
+import { craftSafetensors } from '../helpers/craftSafetensors.ts';
+import { fileTempDir } from '../helpers/tempDir.ts';
 
-let tmp: TempDir;
-before(async () => (tmp = await makeTempDir()));
-after(() => tmp.remove());
+const tmp = fileTempDir();
 
 const t = (dtype: string, shape: unknown, begin: unknown, end?: unknown) => ({ dtype, shape, data_offsets: end === undefined ? begin : [begin, end] });
 /** File offset of the data section for a header object crafted with padding. */

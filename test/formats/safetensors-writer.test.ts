@@ -1,18 +1,16 @@
 // The streaming, atomic writer: every dtype round-trips byte for byte through our reader and
 // through a Python reader that parses the file the way safetensors does; failures leave nothing behind.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { openSafetensors } from '../../server/src/formats/safetensors/reader.ts';
 import { writeSafetensors, type SafetensorsEntry } from '../../server/src/formats/safetensors/writer.ts';
 import { readRange } from '../../server/src/formats/tensorData.ts';
 import { FormatError, type DType } from '../../server/src/formats/types.ts';
-import { makeTempDir, type TempDir } from '../helpers/craftSafetensors.ts';
+import { havePythonModule, runPython } from '../helpers/python.ts';
+import { fileTempDir } from '../helpers/tempDir.ts';
 
-let tmp: TempDir;
-before(async () => (tmp = await makeTempDir()));
-after(() => tmp.remove());
+const tmp = fileTempDir();
 
 const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const u16 = (...bits: number[]) => bytes(new Uint16Array(bits));
@@ -151,18 +149,10 @@ print(json.dumps({'header_length': n, 'metadata': meta, 'order': list(header), '
 `;
 
 test('Python (struct + json + torch.frombuffer) reads our file and gets our values', async (t) => {
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    const reason = `/usr/bin/python3 with torch is not available (${(probe.error?.message ?? probe.stderr).trim().split('\n').pop()})`;
-    if (process.env['CKPT_LENS_REQUIRE_ALL'] === '1') assert.fail(`CKPT_LENS_REQUIRE_ALL=1 but ${reason}`);
-    t.skip(reason);
-    return;
-  }
+  if (!havePythonModule(t, 'torch')) return;
   const path = `${tmp.dir}/python.safetensors`;
   const { headerLength } = await writeSafetensors(path, entries(), { metadata: { format: 'pt' } });
-  const run = spawnSync('/usr/bin/python3', ['-c', PY_READER, path], { encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
-  const py = JSON.parse(run.stdout) as { header_length: number; metadata: unknown; order: string[]; tensors: Record<string, { shape?: number[]; values?: number[]; raw?: number[] }> };
+  const py = JSON.parse(runPython('-c', PY_READER, path)) as { header_length: number; metadata: unknown; order: string[]; tensors: Record<string, { shape?: number[]; values?: number[]; raw?: number[] }> };
   assert.equal(py.header_length, headerLength);
   assert.deepEqual(py.metadata, { format: 'pt' });
   assert.deepEqual(py.order, SAMPLES.map((s) => s.name));

@@ -1,12 +1,12 @@
 // Reading the real fixtures: layout (names, dtypes, shapes, byte spans) and values against PyTorch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openSafetensors } from '../../server/src/formats/safetensors/reader.ts';
 import { openSafetensorsCheckpoint } from '../../server/src/formats/safetensors/sharded.ts';
 import { readTensorFloat32 } from '../../server/src/formats/tensorData.ts';
 import type { TensorRef } from '../../server/src/formats/types.ts';
+import { assertStatsEqual, loadReference, tensorStats } from '../helpers/referenceStats.ts';
 
 const F32_FILE = resolve('test/fixtures/tiny-llama/checkpoint-200/model.safetensors');
 const BF16_DIR = resolve('test/fixtures/tiny-llama-bf16/checkpoint-200');
@@ -68,38 +68,14 @@ test('BF16 shards: index, directory and shard file all resolve; order is paramet
   assert.deepEqual([single.format, single.files, single.tensors.length], ['safetensors', [F32_FILE], 21]);
 });
 
-interface Stats { numel: number; mean: number; std: number; min: number; max: number; absmax: number; zeros: number }
-
-/** The statistics of ALGORITHMS.md: float64 accumulation, population std. */
-function stats(x: Float32Array): Stats {
-  let sum = 0, min = Infinity, max = -Infinity, zeros = 0;
-  for (const v of x) {
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (v === 0) zeros++;
-  }
-  const mean = sum / x.length;
-  let sq = 0;
-  for (const v of x) sq += (v - mean) ** 2;
-  return { numel: x.length, mean, std: Math.sqrt(sq / x.length), min, max, absmax: Math.max(-min, max), zeros };
-}
-
-function assertClose(actual: Stats, expected: Stats, what: string): void {
-  for (const key of Object.keys(expected) as (keyof Stats)[]) {
-    const [a, e] = [actual[key], expected[key]];
-    assert.ok(Math.abs(a - e) <= 1e-6 * Math.abs(e) + 1e-15, `${what} ${key}: got ${a}, PyTorch ${e}`);
-  }
-}
-
 for (const [label, path, ref] of [
-  ['F32', F32_FILE, 'tiny-llama-checkpoint-200.json'],
-  ['BF16 sharded', BF16_DIR, 'tiny-llama-bf16-checkpoint-200.json'],
+  ['F32', F32_FILE, 'tiny-llama-checkpoint-200'],
+  ['BF16 sharded', BF16_DIR, 'tiny-llama-bf16-checkpoint-200'],
 ] as const) {
   test(`${label} values agree with PyTorch's statistics`, async () => {
-    const reference = JSON.parse(readFileSync(`test/fixtures/reference/${ref}`, 'utf8')) as { tensors: Record<string, { weight: Stats }> };
+    const reference = loadReference(ref);
     const { tensors } = await openSafetensorsCheckpoint(path);
     assert.deepEqual(tensors.map((t) => t.name).sort(), Object.keys(reference.tensors).sort());
-    for (const t of tensors) assertClose(stats(await readTensorFloat32(t)), reference.tensors[t.name]!.weight, t.name);
+    for (const t of tensors) assertStatsEqual(tensorStats(await readTensorFloat32(t)), reference.tensors[t.name]!.weight, t.name);
   });
 }

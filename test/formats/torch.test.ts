@@ -1,9 +1,8 @@
 // torch.save checkpoints: reading the real optimizer.pt fixtures against PyTorch's numbers,
 // writing them back, state dicts, and hostile or malformed archives.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readRange, readTensorFloat32 } from '../../server/src/formats/tensorData.ts';
 import { FormatError, type TensorRef } from '../../server/src/formats/types.ts';
@@ -12,24 +11,16 @@ import { writeZip } from '../../server/src/formats/zip/zipWriter.ts';
 import { pickle } from '../../server/src/formats/torch/pickleWriter.ts';
 import { PyCall, PyGlobal, PyPersistentId, tuple, type WritableValue } from '../../server/src/formats/torch/pyValue.ts';
 import { openTorchFile, readOptimizerStateDict, readTorchStateDict } from '../../server/src/formats/torch/reader.ts';
-import { tensorSourceFromRef, writeOptimizerState, writeTorchStateDict, type AdamParamStateInput, type TensorSource } from '../../server/src/formats/torch/writer.ts';
-
-interface Stats { numel: number; mean: number; std: number; min: number; max: number; zeros: number }
-interface Reference { tensors: Record<string, { exp_avg: Stats; exp_avg_sq: Stats }> }
+import { tensorSourceFromRef, writeTorchStateDict, type TensorSource } from '../../server/src/formats/torch/writer.ts';
+import { assertStatsEqual, loadReference, tensorStats } from '../helpers/referenceStats.ts';
+import { rewriteOptimizer } from '../helpers/rewriteOptimizer.ts';
+import { tempDirFactory } from '../helpers/tempDir.ts';
 
 const SETS = [
-  { dir: 'test/fixtures/tiny-llama/checkpoint-200', shards: ['model.safetensors'], reference: 'tiny-llama-checkpoint-200.json' },
-  { dir: 'test/fixtures/tiny-llama-bf16/checkpoint-200', shards: ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'], reference: 'tiny-llama-bf16-checkpoint-200.json' },
+  { dir: 'test/fixtures/tiny-llama/checkpoint-200', shards: ['model.safetensors'], reference: 'tiny-llama-checkpoint-200' },
+  { dir: 'test/fixtures/tiny-llama-bf16/checkpoint-200', shards: ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'], reference: 'tiny-llama-bf16-checkpoint-200' },
 ];
-const tempDirs: string[] = [];
-const tmp = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'torch-test-'));
-  tempDirs.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tempDirFactory('torch-test-');
 
 /** Parameter names and shapes in header order (the optimizer's parameter order), read straight from the safetensors headers. */
 function headerTensors(dir: string, shards: string[]): Array<[string, number[]]> {
@@ -51,35 +42,12 @@ function headerTensors(dir: string, shards: string[]): Array<[string, number[]]>
   return out;
 }
 
-async function statsOf(ref: TensorRef): Promise<Stats> {
-  const x = await readTensorFloat32(ref);
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let zeros = 0;
-  for (const v of x) {
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (v === 0) zeros++;
-  }
-  const mean = sum / x.length;
-  let sq = 0;
-  for (const v of x) sq += (v - mean) ** 2;
-  return { numel: x.length, mean, std: Math.sqrt(sq / x.length), min, max, zeros };
-}
-
-function assertClose(actual: number, expected: number, what: string, rel = 1e-6): void {
-  const scale = Math.max(Math.abs(expected), Number.MIN_VALUE);
-  assert.ok(Math.abs(actual - expected) <= rel * scale, `${what}: ${actual} vs ${expected}`);
-}
-
 for (const set of SETS) {
   test(`reads ${set.dir}/optimizer.pt: 21 Adam states whose moments match PyTorch's statistics`, async () => {
     const file = resolve(set.dir, 'optimizer.pt');
     const opt = await readOptimizerStateDict(file);
     const params = headerTensors(set.dir, set.shards);
-    const reference = JSON.parse(readFileSync(resolve('test/fixtures/reference', set.reference), 'utf8')) as Reference;
+    const reference = loadReference(set.reference);
     assert.equal(params.length, 21);
     assert.deepEqual([...opt.state.keys()], params.map((_, i) => i));
     for (const [i, [name, shape]] of params.entries()) {
@@ -92,11 +60,7 @@ for (const set of SETS) {
         assert.equal(ref.dtype, 'F32');
         assert.equal(ref.file, file);
         assert.deepEqual(ref.shape, shape, `${name} ${moment} shape`);
-        const got = await statsOf(ref);
-        const want = reference.tensors[name]![moment];
-        assert.equal(got.numel, want.numel);
-        assert.equal(got.zeros, want.zeros, `${name} ${moment} zeros`);
-        for (const k of ['mean', 'std', 'min', 'max'] as const) assertClose(got[k], want[k], `${name} ${moment} ${k}`);
+        assertStatsEqual(tensorStats(await readTensorFloat32(ref)), reference.tensors[name]![moment], `${name} ${moment}`);
       }
     }
     assert.equal(opt.paramGroups.length, 1);
@@ -129,11 +93,8 @@ async function sameBytes(a: TensorRef, b: TensorRef): Promise<void> {
 }
 
 test('an optimizer.pt written back reads the same, under the new file stem', async () => {
-  const original = await readOptimizerStateDict(resolve('test/fixtures/tiny-llama/checkpoint-200/optimizer.pt'));
-  const state = new Map<number, AdamParamStateInput>();
-  for (const [i, s] of original.state) state.set(i, { step: s.step, exp_avg: tensorSourceFromRef(s.exp_avg!), exp_avg_sq: tensorSourceFromRef(s.exp_avg_sq!) });
   const out = join(tmp(), 'resumed.pt');
-  await writeOptimizerState(out, { state, paramGroups: original.paramGroups });
+  const original = await rewriteOptimizer(resolve('test/fixtures/tiny-llama/checkpoint-200/optimizer.pt'), out);
 
   const back = await readOptimizerStateDict(out);
   assert.equal(back.state.size, 21);

@@ -1,53 +1,23 @@
 // Interoperability with real PyTorch (Debian's python3-torch, run as /usr/bin/python3): files we
 // write load in torch.load and resume AdamW; files torch.save writes read in our reader.
 // Skipped when `import torch` fails, unless CKPT_LENS_REQUIRE_ALL=1 (CI), where that is a failure.
-import { after, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readTensorFloat32 } from '../../server/src/formats/tensorData.ts';
 import { FormatError } from '../../server/src/formats/types.ts';
-import { openTorchFile, readOptimizerStateDict, readTorchStateDict } from '../../server/src/formats/torch/reader.ts';
-import { tensorSourceFromRef, writeOptimizerState, writeTorchStateDict, type AdamParamStateInput } from '../../server/src/formats/torch/writer.ts';
-import type { ZipWriterOptions } from '../../server/src/formats/zip/zipWriter.ts';
+import { openTorchFile, readTorchStateDict } from '../../server/src/formats/torch/reader.ts';
+import { tensorSourceFromRef, writeTorchStateDict } from '../../server/src/formats/torch/writer.ts';
+import { havePythonModule, runPython } from '../helpers/python.ts';
+import { rewriteOptimizer } from '../helpers/rewriteOptimizer.ts';
+import { tempDirFactory } from '../helpers/tempDir.ts';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPTS = resolve('test/python');
-const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-const torchMissing = probe.status === 0 ? undefined : `${PYTHON} cannot import torch (${(probe.stderr || String(probe.error)).trim().split('\n').at(-1)})`;
+/** False (and the test skipped, or failed in CI) when PyTorch is not there. */
+const needTorch = (t: TestContext) => havePythonModule(t, 'torch');
+const python = (script: string, ...args: string[]) => runPython(join(SCRIPTS, script), ...args);
 
-/** False (and the test skipped or failed) when PyTorch is not there. */
-function needTorch(t: TestContext): boolean {
-  if (!torchMissing) return true;
-  if (process.env.CKPT_LENS_REQUIRE_ALL === '1') assert.fail(`${torchMissing}; required because CKPT_LENS_REQUIRE_ALL=1`);
-  t.skip(torchMissing);
-  return false;
-}
-
-function python(script: string, ...args: string[]): string {
-  const r = spawnSync(PYTHON, [join(SCRIPTS, script), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, `${script} ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
-}
-
-const tempDirs: string[] = [];
-const tmp = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'torch-py-'));
-  tempDirs.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-async function rewriteOptimizer(original: string, out: string, options?: ZipWriterOptions): Promise<void> {
-  const opt = await readOptimizerStateDict(original);
-  const state = new Map<number, AdamParamStateInput>();
-  for (const [i, s] of opt.state) state.set(i, { step: s.step, exp_avg: tensorSourceFromRef(s.exp_avg!), exp_avg_sq: tensorSourceFromRef(s.exp_avg_sq!) });
-  await writeOptimizerState(out, { state, paramGroups: opt.paramGroups }, options);
-}
+const tmp = tempDirFactory('torch-py-');
 
 for (const [dir, options] of [
   ['test/fixtures/tiny-llama/checkpoint-200', {}],

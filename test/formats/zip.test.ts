@@ -1,24 +1,17 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { FormatError } from '../../server/src/formats/types.ts';
 import { openZip } from '../../server/src/formats/zip/zipReader.ts';
 import { writeZip, type ZipEntrySource } from '../../server/src/formats/zip/zipWriter.ts';
+import { havePythonModule, runPython } from '../helpers/python.ts';
+import { tempDirFactory } from '../helpers/tempDir.ts';
+import { centralRecord, endRecord, localRecord, zip64Extra } from '../helpers/zipRecords.ts';
 
 const FIXTURE = resolve('test/fixtures/tiny-llama/checkpoint-200/optimizer.pt');
-const tempDirs: string[] = [];
-const tmp = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'zip-test-'));
-  tempDirs.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tempDirFactory('zip-test-');
 const text = (s: string) => new TextEncoder().encode(s);
 
 function pattern(n: number, seed: number): Uint8Array {
@@ -82,12 +75,7 @@ test('writer output reads back with aligned data, in auto and always-ZIP64 modes
 });
 
 test("Python's zipfile accepts the writer's output (CRCs, ZIP64 records)", async (t) => {
-  const python = '/usr/bin/python3';
-  if (spawnSync(python, ['-c', 'import zipfile']).status !== 0) {
-    if (process.env.CKPT_LENS_REQUIRE_ALL === '1') assert.fail(`${python} is required (CKPT_LENS_REQUIRE_ALL=1)`);
-    t.skip(`${python} is not available`);
-    return;
-  }
+  if (!havePythonModule(t, 'zipfile')) return;
   const dir = tmp();
   for (const zip64 of ['auto', 'always'] as const) {
     const file = join(dir, `${zip64}.zip`);
@@ -96,9 +84,7 @@ test("Python's zipfile accepts the writer's output (CRCs, ZIP64 records)", async
       { name: 'a/y', size: 1, data: text('y') },
     ], { zip64 });
     const script = 'import sys, zipfile, zlib\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(",".join(f"{i.filename}:{i.file_size}:{zlib.crc32(z.read(i)):08x}" for i in z.infolist()))';
-    const r = spawnSync(python, ['-c', script, file], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), `a/x:100000:${(crc32(pattern(100_000, 1)) >>> 0).toString(16).padStart(8, '0')},a/y:1:${(crc32(text('y')) >>> 0).toString(16).padStart(8, '0')}`);
+    assert.equal(runPython('-c', script, file).trim(), `a/x:100000:${(crc32(pattern(100_000, 1)) >>> 0).toString(16).padStart(8, '0')},a/y:1:${(crc32(text('y')) >>> 0).toString(16).padStart(8, '0')}`);
   }
 });
 
@@ -119,38 +105,14 @@ test('ZIP64 offsets beyond 4 GiB are followed (sparse 5 GiB file, nothing read b
   const at = 5 * 2 ** 30 + 3; // local header offset, past 2^32
   const name = text('big/data/0');
   const payload = pattern(8, 5);
-  const local = new Uint8Array(30 + name.length + 20);
-  const lv = new DataView(local.buffer);
-  lv.setUint32(0, 0x04034b50, true);
-  lv.setUint16(4, 45, true);
-  lv.setUint32(14, crc32(payload) >>> 0, true);
-  lv.setUint32(18, 0xffffffff, true);
-  lv.setUint32(22, 0xffffffff, true);
-  lv.setUint16(26, name.length, true);
-  lv.setUint16(28, 20, true);
-  local.set(name, 30);
-  lv.setUint16(30 + name.length, 1, true);
-  lv.setUint16(32 + name.length, 16, true);
-  lv.setBigUint64(34 + name.length, 8n, true);
-  lv.setBigUint64(42 + name.length, 8n, true);
+  const crc = crc32(payload) >>> 0;
+  const local = localRecord(name, { version: 45, method: 0, crc, compressedSize: 0xffffffff, size: 0xffffffff, extra: zip64Extra(8, 8) });
   const cdOffset = at + local.length + payload.length;
-  const central = new Uint8Array(46 + name.length + 12);
-  const cv = new DataView(central.buffer);
-  cv.setUint32(0, 0x02014b50, true);
-  cv.setUint16(6, 45, true);
-  cv.setUint32(16, crc32(payload) >>> 0, true);
-  cv.setUint32(20, 8, true);
-  cv.setUint32(24, 8, true);
-  cv.setUint16(28, name.length, true);
-  cv.setUint16(30, 12, true);
-  cv.setUint32(42, 0xffffffff, true); // offset lives in the ZIP64 extra
-  central.set(name, 46);
-  cv.setUint16(46 + name.length, 1, true);
-  cv.setUint16(48 + name.length, 8, true);
-  cv.setBigUint64(50 + name.length, BigInt(at), true);
+  // The local header offset lives in the ZIP64 extra.
+  const central = centralRecord(name, { version: 45, method: 0, crc, compressedSize: 8, size: 8, localHeaderOffset: 0xffffffff, extra: zip64Extra(at) });
   const z64At = cdOffset + central.length;
-  const tail = new Uint8Array(56 + 20 + 22);
-  const tv = new DataView(tail.buffer);
+  const z64 = new Uint8Array(56 + 20); // ZIP64 end record, then its locator
+  const tv = new DataView(z64.buffer);
   tv.setUint32(0, 0x06064b50, true);
   tv.setBigUint64(4, 44n, true);
   tv.setBigUint64(24, 1n, true);
@@ -160,11 +122,7 @@ test('ZIP64 offsets beyond 4 GiB are followed (sparse 5 GiB file, nothing read b
   tv.setUint32(56, 0x07064b50, true);
   tv.setBigUint64(64, BigInt(z64At), true);
   tv.setUint32(72, 1, true);
-  tv.setUint32(76, 0x06054b50, true);
-  tv.setUint16(84, 1, true);
-  tv.setUint16(86, 1, true);
-  tv.setUint32(88, central.length, true);
-  tv.setUint32(92, 0xffffffff, true);
+  const tail = Buffer.concat([z64, endRecord(1, central.length, 0xffffffff)]);
   const fd = openSync(file, 'w');
   try {
     for (const [bytes, pos] of [[local, at], [payload, at + local.length], [central, cdOffset], [tail, z64At]] as const) writeSync(fd, bytes, 0, bytes.length, pos);
@@ -278,32 +236,8 @@ function zipDataOffset(bytes: Uint8Array, index: number): number {
 /** A one-entry zip with a deflated entry, assembled by hand. */
 function handZip(name: string, compressed: Uint8Array, size: number, crc: number): Uint8Array {
   const n = text(name);
-  const local = new Uint8Array(30 + n.length);
-  const lv = new DataView(local.buffer);
-  lv.setUint32(0, 0x04034b50, true);
-  lv.setUint16(4, 20, true);
-  lv.setUint16(8, 8, true);
-  lv.setUint32(14, crc, true);
-  lv.setUint32(18, compressed.length, true);
-  lv.setUint32(22, size, true);
-  lv.setUint16(26, n.length, true);
-  local.set(n, 30);
-  const central = new Uint8Array(46 + n.length);
-  const cv = new DataView(central.buffer);
-  cv.setUint32(0, 0x02014b50, true);
-  cv.setUint16(6, 20, true);
-  cv.setUint16(10, 8, true);
-  cv.setUint32(16, crc, true);
-  cv.setUint32(20, compressed.length, true);
-  cv.setUint32(24, size, true);
-  cv.setUint16(28, n.length, true);
-  central.set(n, 46);
-  const end = new Uint8Array(22);
-  const ev = new DataView(end.buffer);
-  ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, 1, true);
-  ev.setUint16(10, 1, true);
-  ev.setUint32(12, central.length, true);
-  ev.setUint32(16, local.length + compressed.length, true);
-  return Buffer.concat([local, compressed, central, end]);
+  const fields = { version: 20, method: 8, crc, compressedSize: compressed.length, size };
+  const local = localRecord(n, fields);
+  const central = centralRecord(n, { ...fields, localHeaderOffset: 0 });
+  return Buffer.concat([local, compressed, central, endRecord(1, central.length, local.length + compressed.length)]);
 }

@@ -1,7 +1,4 @@
-// Building safetensors bytes by hand (valid or deliberately broken) for tests, and temp dirs for them.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Building safetensors bytes by hand (valid or deliberately broken) for tests.
 
 export interface CraftOptions {
   /** Declared header length, when it should differ from the real one. */
@@ -24,24 +21,4 @@ export function craftSafetensors(header: unknown, data: Uint8Array | number = 0,
   out.set(json, 8);
   out.set(body, 8 + json.byteLength);
   return out;
-}
-
-export interface TempDir {
-  dir: string;
-  /** Writes `bytes` to `name` inside the directory and returns its path. */
-  put(name: string, bytes: Uint8Array | string): Promise<string>;
-  remove(): Promise<void>;
-}
-
-export async function makeTempDir(prefix = 'ckpt-lens-'): Promise<TempDir> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  return {
-    dir,
-    async put(name, bytes) {
-      const p = join(dir, name);
-      await writeFile(p, bytes);
-      return p;
-    },
-    remove: () => rm(dir, { recursive: true, force: true }),
-  };
 }

@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DTYPE_SIZE } from '../dtype.ts';
 import { FormatError } from '../types.ts';
-import { writeFileAtomically } from './atomicFile.ts';
+import { writeFileAtomically } from '../atomicFile.ts';
 import { writeSafetensors, type SafetensorsEntry } from './writer.ts';
 
 export interface WriteShardedOptions {

@@ -2,7 +2,7 @@
 // entries carry their shape up front and their bytes lazily: a multi-GB file is written with
 // memory bounded by one chunk (plus a 1 MiB write buffer), as long as `data` is a function.
 import { FormatError } from '../types.ts';
-import { writeFileAtomically, type ByteSink } from './atomicFile.ts';
+import { writeFileAtomically, type ByteSink } from '../atomicFile.ts';
 import { encodeHeader, type SafetensorsTensorSpec } from './encodeHeader.ts';
 
 export type { SafetensorsTensorSpec } from './encodeHeader.ts';

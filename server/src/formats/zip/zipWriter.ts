@@ -1,12 +1,10 @@
 // A streaming zip writer of stored (uncompressed) entries, as PyTorch writes them: each entry's data
 // starts on a 64-byte boundary (padding goes in an "FB" extra field of the local header), CRC-32s
-// are computed while streaming, and ZIP64 records appear where sizes or offsets need them. The
-// archive is written to a temporary file next to the target and renamed into place on finish, so
-// readers never see a half-written file. Memory holds only the current chunk and the directory.
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+// are computed while streaming, and ZIP64 records appear where sizes or offsets need them.
+// `writeZip` writes atomically (temporary file renamed into place), so readers never see a
+// half-written archive. Memory holds only the current chunk, the write buffer and the directory.
 import { crc32 } from 'node:zlib';
+import { writeFileAtomically, type ByteSink } from '../atomicFile.ts';
 import {
   CENTRAL_HEADER_SIZE, END_SIZE, EXTRA_PADDING, EXTRA_ZIP64, FLAG_UTF8, LOCAL_HEADER_SIZE, METHOD_STORED, SIG, U16_MAX,
   U32_MAX, ZIP64_END_SIZE, ZIP64_LOCATOR_SIZE,
@@ -37,42 +35,34 @@ interface WrittenEntry {
   zip64: boolean;
 }
 
-const WRITE_BUFFER_BYTES = 1 << 20;
 const VERSION_DEFAULT = 20;
 const VERSION_ZIP64 = 45;
 const DOS_DATE_1980_01_01 = 0x0021; // a valid DOS date; times are not meaningful for checkpoints
 const utf8 = new TextEncoder();
 
+/** Encodes an archive into a sink that starts at file offset 0: `add` each entry, then `finish`. */
 export class ZipWriter {
-  /** Bytes written so far, buffered ones included: the offset of the next record. */
-  private pos = 0;
-  private readonly buffer = new Uint8Array(WRITE_BUFFER_BYTES);
-  private buffered = 0;
   private readonly written: WrittenEntry[] = [];
   private readonly alignment: number;
   private readonly always64: boolean;
-  private closed = false;
+  private finished = false;
 
-  private constructor(
-    readonly path: string,
-    private readonly tempPath: string,
-    private readonly fh: FileHandle,
-    options: ZipWriterOptions,
+  constructor(
+    private readonly out: ByteSink,
+    options: ZipWriterOptions = {},
   ) {
     this.alignment = options.alignment ?? 64;
     this.always64 = options.zip64 === 'always';
   }
 
-  /** Starts writing `path` (through a temporary file in the same directory). */
-  static async create(path: string, options: ZipWriterOptions = {}): Promise<ZipWriter> {
-    const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const fh = await open(tempPath, 'wx');
-    return new ZipWriter(path, tempPath, fh, options);
+  /** Offset of the next record. */
+  private get pos(): number {
+    return this.out.position;
   }
 
   /** Appends one stored entry, streaming its data. */
   async add(entry: ZipEntrySource): Promise<void> {
-    if (this.closed) throw new Error('zip writer is already closed');
+    if (this.finished) throw new Error('zip writer is already finished');
     if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw new RangeError(`zip entry '${entry.name}': bad size ${entry.size}`);
     const name = utf8.encode(entry.name);
     if (name.length > U16_MAX) throw new RangeError(`zip entry name too long: ${entry.name.slice(0, 80)}...`);
@@ -82,19 +72,19 @@ export class ZipWriter {
       // In memory: the CRC is known before the header is written.
       if (entry.data.length !== entry.size) throw new RangeError(`zip entry '${entry.name}': source gave ${entry.data.length} bytes, declared ${entry.size}`);
       const crc = crc32(entry.data) >>> 0;
-      await this.write(this.localHeader(name, entry.size, zip64, crc));
-      await this.write(entry.data);
+      await this.out.write(this.localHeader(name, entry.size, zip64, crc));
+      await this.out.write(entry.data);
       this.written.push({ name, size: entry.size, crc, localHeaderOffset, zip64 });
       return;
     }
-    await this.write(this.localHeader(name, entry.size, zip64, 0));
+    await this.out.write(this.localHeader(name, entry.size, zip64, 0));
     let crc = 0;
     let done = 0;
     for await (const chunk of entry.data) {
       done += chunk.length;
       if (done > entry.size) throw new RangeError(`zip entry '${entry.name}': source gave more than the declared ${entry.size} bytes`);
       crc = crc32(chunk, crc);
-      await this.write(chunk);
+      await this.out.write(chunk);
     }
     if (done !== entry.size) throw new RangeError(`zip entry '${entry.name}': source gave ${done} bytes, declared ${entry.size}`);
     // Streamed: the CRC is known only now. Patch it into the local header (offset 14) rather than
@@ -102,70 +92,25 @@ export class ZipWriter {
     crc >>>= 0;
     const crcBytes = new Uint8Array(4);
     new DataView(crcBytes.buffer).setUint32(0, crc, true);
-    await this.patch(localHeaderOffset + 14, crcBytes);
+    await this.out.patch(localHeaderOffset + 14, crcBytes);
     this.written.push({ name, size: entry.size, crc, localHeaderOffset, zip64 });
   }
 
-  /** Writes the central directory and end records, closes, and renames the file into place. */
+  /** Writes the central directory and end records. */
   async finish(): Promise<void> {
-    if (this.closed) throw new Error('zip writer is already closed');
+    if (this.finished) throw new Error('zip writer is already finished');
+    this.finished = true;
     const cdOffset = this.pos;
-    for (const e of this.written) await this.write(this.centralHeader(e));
+    for (const e of this.written) await this.out.write(this.centralHeader(e));
     const cdSize = this.pos - cdOffset;
     const count = this.written.length;
     const need64 = this.always64 || this.written.some((e) => e.zip64) || count >= U16_MAX || cdOffset >= U32_MAX || cdSize >= U32_MAX;
     if (need64) {
       const z64Offset = this.pos;
-      await this.write(zip64End(count, cdSize, cdOffset));
-      await this.write(zip64Locator(z64Offset));
+      await this.out.write(zip64End(count, cdSize, cdOffset));
+      await this.out.write(zip64Locator(z64Offset));
     }
-    await this.write(endRecord(count, cdSize, cdOffset, this.always64));
-    await this.flush();
-    await this.fh.sync();
-    await this.fh.close();
-    this.closed = true;
-    await rename(this.tempPath, this.path);
-  }
-
-  /** Gives up: closes and deletes the temporary file. Safe to call after a failure. */
-  async abort(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      await this.fh.close().catch(() => undefined);
-    }
-    await rm(this.tempPath, { force: true });
-  }
-
-  /** Appends at the end of the file, through a buffer so that many small records cost few system calls. */
-  private async write(bytes: Uint8Array): Promise<void> {
-    if (this.buffered + bytes.length > this.buffer.length) await this.flush();
-    if (bytes.length >= this.buffer.length) await this.writeAt(bytes, this.pos);
-    else {
-      this.buffer.set(bytes, this.buffered);
-      this.buffered += bytes.length;
-    }
-    this.pos += bytes.length;
-  }
-
-  /** Overwrites bytes already appended (in the buffer or on disk). */
-  private async patch(offset: number, bytes: Uint8Array): Promise<void> {
-    const bufferStart = this.pos - this.buffered;
-    if (offset >= bufferStart) this.buffer.set(bytes, offset - bufferStart);
-    else await this.writeAt(bytes, offset);
-  }
-
-  private async flush(): Promise<void> {
-    if (this.buffered === 0) return;
-    await this.writeAt(this.buffer.subarray(0, this.buffered), this.pos - this.buffered);
-    this.buffered = 0;
-  }
-
-  private async writeAt(bytes: Uint8Array, offset: number): Promise<void> {
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesWritten } = await this.fh.write(bytes, done, bytes.length - done, offset + done);
-      done += bytesWritten;
-    }
+    await this.out.write(endRecord(count, cdSize, cdOffset, this.always64));
   }
 
   private localHeader(name: Uint8Array, size: number, zip64: boolean, crc: number): Uint8Array {
@@ -282,12 +227,9 @@ export async function writeZip(
   entries: Iterable<ZipEntrySource> | AsyncIterable<ZipEntrySource>,
   options: ZipWriterOptions = {},
 ): Promise<void> {
-  const w = await ZipWriter.create(path, options);
-  try {
+  await writeFileAtomically(path, async (out) => {
+    const w = new ZipWriter(out, options);
     for await (const entry of entries) await w.add(entry);
     await w.finish();
-  } catch (e) {
-    await w.abort();
-    throw e;
-  }
+  });
 }
