@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 const BENCHES = {
   inspect: 'scripts/bench/inspectMemory.ts',
   kernels: 'scripts/bench/kernels.ts',
+  plan: 'scripts/bench/planSpeed.ts',
 };
 
 const args = process.argv.slice(2);

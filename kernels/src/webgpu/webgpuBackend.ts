@@ -1,0 +1,65 @@
+// The WebGPU implementation of Backend. Small tensors (below `cpuBelowElements`) go to the CPU,
+// where a call costs less than one GPU round trip; after a device loss every call does.
+import type { Backend } from '../backend.ts';
+import { CpuBackend } from '../cpu/cpuBackend.ts';
+import type { Histogram, HistogramSpec } from '../histogram.ts';
+import { validateHistogramSpec } from '../histogram.ts';
+import type { SelectResult } from '../select.ts';
+import type { StatsPartial } from '../stats.ts';
+import type { KernelLog, TensorData } from '../types.ts';
+import { gpuHistogram } from './gpuHistogram.ts';
+import { gpuSelect } from './gpuSelect.ts';
+import { gpuStats } from './gpuStats.ts';
+import type { GpuRuntime } from './runtime.ts';
+
+export interface WebGpuBackendOptions {
+  log: KernelLog;
+  /** tensors with fewer elements run on the CPU (default 65536; 0 sends everything to the GPU) */
+  cpuBelowElements?: number;
+}
+
+export class WebGpuBackend implements Backend {
+  readonly kind = 'webgpu' as const;
+  /** small tensors and the device-loss fallback (one thread: no worker pool beside the GPU) */
+  private readonly cpu = new CpuBackend({ threads: 1 });
+  private readonly cpuBelow: number;
+  private readonly log: KernelLog;
+
+  constructor(readonly runtime: GpuRuntime, opts: WebGpuBackendOptions) {
+    this.cpuBelow = opts.cpuBelowElements ?? 1 << 16;
+    this.log = opts.log;
+  }
+
+  get description(): string {
+    const where = `WebGPU on ${this.runtime.name}${this.runtime.choice.software ? ' [software]' : ''}`;
+    return this.runtime.lost ? `${where}, device lost (${this.runtime.lost}): running on the CPU` : where;
+  }
+
+  stats(x: TensorData): Promise<StatsPartial> {
+    return this.run('stats', x, () => gpuStats(this.runtime, x), () => this.cpu.stats(x));
+  }
+
+  async histogram(x: TensorData, spec: HistogramSpec): Promise<Histogram> {
+    validateHistogramSpec(spec);
+    return this.run('histogram', x, () => gpuHistogram(this.runtime, x, spec), () => this.cpu.histogram(x, spec));
+  }
+
+  selectMagnitude(x: TensorData, k: number): Promise<SelectResult> {
+    return this.run('select', x, () => gpuSelect(this.runtime, x, k), () => this.cpu.selectMagnitude(x, k));
+  }
+
+  async dispose(): Promise<void> {
+    this.runtime.dispose();
+  }
+
+  private async run<T>(kernel: string, x: TensorData, gpu: () => Promise<T>, cpu: () => Promise<T>): Promise<T> {
+    if (this.runtime.lost || x.data.length < this.cpuBelow) return cpu();
+    try {
+      return await gpu();
+    } catch (e) {
+      if (!(await this.runtime.confirmLost())) throw e;
+      this.log.warn(`${kernel} failed with the GPU device lost (${String(e)}); recomputing on the CPU`);
+      return cpu();
+    }
+  }
+}
