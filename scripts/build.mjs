@@ -31,7 +31,8 @@ const node = {
 const targets = {
   client: { ...node, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' },
   server: { ...node, entryPoints: { server: 'server/src/server.ts' }, outdir: 'dist' },
-  cli: { ...node, entryPoints: { cli: 'server/src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // The CPU kernels' worker thread is its own bundle, loaded by path beside cli.js / server.js.
+  cli: { ...node, entryPoints: { cli: 'server/src/cli.ts', kernelWorker: 'kernels/src/cpu/kernelWorker.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   webview: {
     ...common,
     platform: 'browser',

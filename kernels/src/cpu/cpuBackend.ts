@@ -9,7 +9,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import type { Backend } from '../backend.ts';
+import type { Backend, FactoredOptions } from '../backend.ts';
+import { float32Values } from '../float32View.ts';
 import { histogramFromIntervals, histogramTables, validateHistogramSpec, type Histogram, type HistogramSpec } from '../histogram.ts';
 import { radixSelect, type SelectResult } from '../select.ts';
 import { emptyStats, mergeStats, type StatsPartial } from '../stats.ts';
@@ -20,6 +21,11 @@ import { cpuHistogram } from './histogram.ts';
 import { runJob, type Job, type JobResult, type SharedTensor } from './jobs.ts';
 import { CPU_DIGIT_BITS, cpuSelect } from './select.ts';
 import { cpuStats } from './stats.ts';
+import { excpStep, type ExcpOptions, type ExcpStepResult } from './excp.ts';
+import { nmPrune, type NMOptions, type NMResult } from './nm.ts';
+import { rowColProfiles, view2d, type Profiles } from './profiles.ts';
+import { quantizeError, type QuantErrorOptions, type QuantErrorResult } from './quantError.ts';
+import { factoredError } from './quantFactored.ts';
 import { WorkerPool, type WorkerEntry } from './workerPool.ts';
 
 export interface CpuBackendOptions {
@@ -88,6 +94,29 @@ export class CpuBackend implements Backend {
       return selectFromPatterns(sum((await this.onRanges(x, { kind: 'patterns' })) as Float64Array[]), x.dtype, k);
     }
     return radixSelect(x.dtype, x.data.length, k, CPU_DIGIT_BITS, async (pass) => sum((await this.onRanges(x, { kind: 'radix', pass })) as Float64Array[]));
+  }
+
+  // Kernels 4-8 run on the calling thread: their CPU references are the definitions the GPU kernels
+  // are tested against, and (0.2-0.5 GB/s) they cost less than reading the tensor from disk.
+  async quantError(x: TensorData, shape: readonly number[], opts: QuantErrorOptions): Promise<QuantErrorResult> {
+    return quantizeError(float32Values(x), shape, opts);
+  }
+
+  async factoredError(v: TensorData, shape: readonly number[], opts: FactoredOptions = {}): Promise<QuantErrorResult> {
+    return factoredError(float32Values(v), shape, opts);
+  }
+
+  async profiles(x: TensorData, shape: readonly number[], opts: { l2?: boolean } = {}): Promise<Profiles> {
+    const { rows, cols } = view2d(shape);
+    return rowColProfiles(float32Values(x), rows, cols, opts);
+  }
+
+  async nm(x: TensorData, shape: readonly number[], opts: NMOptions): Promise<NMResult> {
+    return nmPrune(float32Values(x), view2d(shape).cols, opts);
+  }
+
+  async excpStep(w: TensorData, r: TensorData, m: TensorData | undefined, v: TensorData | undefined, opts: ExcpOptions = {}): Promise<ExcpStepResult> {
+    return excpStep(float32Values(w), float32Values(r), m && float32Values(m), v && float32Values(v), opts);
   }
 
   async dispose(): Promise<void> {

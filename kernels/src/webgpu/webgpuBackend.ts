@@ -1,6 +1,10 @@
 // The WebGPU implementation of Backend. Small tensors (below `cpuBelowElements`) go to the CPU,
 // where a call costs less than one GPU round trip; after a device loss every call does.
-import type { Backend } from '../backend.ts';
+import type { Backend, FactoredOptions } from '../backend.ts';
+import type { ExcpOptions, ExcpStepResult } from '../cpu/excp.ts';
+import type { NMOptions, NMResult } from '../cpu/nm.ts';
+import type { Profiles } from '../cpu/profiles.ts';
+import type { QuantErrorOptions, QuantErrorResult } from '../cpu/quantError.ts';
 import { CpuBackend } from '../cpu/cpuBackend.ts';
 import type { Histogram, HistogramSpec } from '../histogram.ts';
 import { validateHistogramSpec } from '../histogram.ts';
@@ -46,6 +50,27 @@ export class WebGpuBackend implements Backend {
 
   selectMagnitude(x: TensorData, k: number): Promise<SelectResult> {
     return this.run('select', x, () => gpuSelect(this.runtime, x, k), () => this.cpu.selectMagnitude(x, k));
+  }
+
+  // PLACEHOLDER until the WGSL twins of kernels 4-8 land (in progress): computed on the CPU.
+  quantError(x: TensorData, shape: readonly number[], opts: QuantErrorOptions): Promise<QuantErrorResult> {
+    return this.cpu.quantError(x, shape, opts);
+  }
+
+  factoredError(v: TensorData, shape: readonly number[], opts: FactoredOptions = {}): Promise<QuantErrorResult> {
+    return this.cpu.factoredError(v, shape, opts);
+  }
+
+  profiles(x: TensorData, shape: readonly number[], opts: { l2?: boolean } = {}): Promise<Profiles> {
+    return this.cpu.profiles(x, shape, opts);
+  }
+
+  nm(x: TensorData, shape: readonly number[], opts: NMOptions): Promise<NMResult> {
+    return this.cpu.nm(x, shape, opts);
+  }
+
+  excpStep(w: TensorData, r: TensorData, m: TensorData | undefined, v: TensorData | undefined, opts: ExcpOptions = {}): Promise<ExcpStepResult> {
+    return this.cpu.excpStep(w, r, m, v, opts);
   }
 
   async dispose(): Promise<void> {

@@ -11,7 +11,8 @@ export const EXIT_INTERNAL = 1;
 export const EXIT_BAD_INPUT = 2;
 
 function isBadInput(e: unknown): boolean {
-  if (e instanceof FormatError || e instanceof UsageError) return true;
+  // NoGpuError: --backend webgpu on a machine without an adapter is a matter of the environment, not a bug.
+  if (e instanceof FormatError || e instanceof UsageError || (e as Error | null)?.name === 'NoGpuError') return true;
   // Filesystem errors about the user's paths are bad input too.
   const code = (e as NodeJS.ErrnoException | null)?.code;
   return code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EPERM';

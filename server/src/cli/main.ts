@@ -1,6 +1,9 @@
 // `ckpt-lens`: the headless front end. A thin shell over the libraries; each subcommand in its own file.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runInspect } from './inspect.ts';
+import { runAnalyze, type AnalyzeArgs } from './analyze.ts';
+import { parseBackend } from './backend.ts';
+import { parseCriterion, parseStrategy, parseTarget, runPrune, runPrunePlan } from './prunePlan.ts';
 import { EXIT_OK, reportError, UsageError } from './errors.ts';
 
 const USAGE = `usage: ckpt-lens <command> [options]
@@ -12,7 +15,20 @@ commands:
       a Trainer checkpoint-N/ directory, or a run directory of checkpoint-N/ directories.
       --mapping FILE  JSON mapping optimizer parameter index -> tensor name (array or object).
 
+  analyze PATH [--ref PATH] [--backend auto|webgpu|cpu] [--json] [--tensor NAME]... [--outlier-k K]
+      Per-tensor statistics, histograms, quantization error table, zero-point effect, outliers,
+      pruning error curves (and ExCP kept counts against --ref); per-layer table or --json.
+      Results are cached by file identity (--no-cache to recompute; --cache-dir DIR).
+
+  prune-plan PATH --target 0.5 [--criterion magnitude|taylor|obd|excp]
+                  [--strategy error-optimal|uniform|owl] [--json]
+      Per-layer pruning ratios for a global sparsity; --json output is a plan file for prune.
+
+  prune PATH --plan plan.json -o OUT
+      Writes the pruned checkpoint (same layout and dtypes), atomically.
+
 global options:
+  --backend B  compute backend: auto (WebGPU on a hardware GPU, else CPU), webgpu, cpu
   --debug    print stack traces
   --help     this text
   --version  the version`;
@@ -23,11 +39,56 @@ interface Command {
   run(positionals: string[], values: Record<string, unknown>): Promise<string>;
 }
 
+const ANALYZE_OPTIONS = {
+  json: { type: 'boolean' },
+  ref: { type: 'string' },
+  backend: { type: 'string' },
+  tensor: { type: 'string', multiple: true },
+  'outlier-k': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  'cache-dir': { type: 'string' },
+  mapping: { type: 'string' },
+} as const;
+
+function analyzeArgs(path: string, v: Record<string, unknown>): AnalyzeArgs {
+  const k = v['outlier-k'] === undefined ? undefined : Number(v['outlier-k']);
+  if (k !== undefined && !(k > 0)) throw new UsageError('--outlier-k must be a positive number');
+  return {
+    path,
+    ref: v.ref as string | undefined,
+    backend: parseBackend(v.backend),
+    json: v.json === true,
+    tensors: v.tensor as string[] | undefined,
+    outlierK: k,
+    noCache: v['no-cache'] === true,
+    cacheDir: v['cache-dir'] as string | undefined,
+    mapping: v.mapping as string | undefined,
+  };
+}
+
 const COMMANDS: Record<string, Command> = {
   inspect: {
     options: { json: { type: 'boolean' }, mapping: { type: 'string' } },
     positionals: 1,
     run: (p, v) => runInspect(p[0]!, { json: v.json === true, mapping: v.mapping as string | undefined }),
+  },
+  analyze: {
+    options: ANALYZE_OPTIONS,
+    positionals: 1,
+    run: (p, v) => runAnalyze(analyzeArgs(p[0]!, v)),
+  },
+  'prune-plan': {
+    options: { ...ANALYZE_OPTIONS, target: { type: 'string' }, criterion: { type: 'string' }, strategy: { type: 'string' } },
+    positionals: 1,
+    run: (p, v) => runPrunePlan({ ...analyzeArgs(p[0]!, v), target: parseTarget(v.target), criterion: parseCriterion(v.criterion), strategy: parseStrategy(v.strategy) }),
+  },
+  prune: {
+    options: { plan: { type: 'string' }, out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, mapping: { type: 'string' } },
+    positionals: 1,
+    run: (p, v) => {
+      if (typeof v.plan !== 'string' || typeof v.out !== 'string') throw new UsageError('prune needs --plan FILE and -o OUT');
+      return runPrune({ path: p[0]!, plan: v.plan, out: v.out, json: v.json === true, mapping: v.mapping as string | undefined });
+    },
   },
 };
 
