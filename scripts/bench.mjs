@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 /** name -> TypeScript module under scripts/bench/ (run through tsx). */
 const BENCHES = {
   inspect: 'scripts/bench/inspectMemory.ts',
+  analyze: 'scripts/bench/analyzeMemory.ts',
   kernels: 'scripts/bench/kernels.ts',
   plan: 'scripts/bench/planSpeed.ts',
 };

@@ -1,12 +1,12 @@
 // Peak memory of `ckpt-lens inspect` on a generated 4 GB safetensors file, and of streaming every
 // tensor's values through float32 chunks (what analyses do). Goal: peak RSS under 200 MB.
 // Run: npm run bench -- inspect --gb=4   (or: node --import tsx scripts/bench/inspectMemory.ts --gb=4)
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineDescription } from './machine.ts';
+import { measureChild } from './measureChild.ts';
 import { llamaLikeTensors, writeSparseSafetensors } from './sparseCheckpoint.ts';
 
 const { values } = parseArgs({ options: { gb: { type: 'string', default: '4' } }, allowPositionals: true });
@@ -20,23 +20,13 @@ const layers = Math.max(1, Math.round((targetBytes - 2 * 32000 * dim * 4) / perL
 const dir = mkdtempSync(join(tmpdir(), 'ckpt-lens-bench-'));
 const file = join(dir, 'model.safetensors');
 
-function measure(label: string, args: string[]): void {
-  // The child prints its own peak RSS (process.resourceUsage) on exit: the figure is the child's alone.
-  const started = performance.now();
-  const r = spawnSync(process.execPath, ['--require', './scripts/bench/printPeakRss.cjs', ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`${label} failed: ${r.stderr}`);
-  const rss = /peak-rss-kb (\d+)/.exec(r.stderr)?.[1];
-  const secs = (performance.now() - started) / 1000;
-  console.log(`${label.padEnd(44)} peak RSS ${(Number(rss) / 1024).toFixed(1).padStart(7)} MB   ${Number(secs).toFixed(2)} s`);
-}
-
 async function main(): Promise<void> {
   try {
     const size = await writeSparseSafetensors(file, llamaLikeTensors(layers, dim, hidden, 32000, 'F32'));
     console.log(`machine: ${machineDescription()}`);
     console.log(`file: ${(size / 1e9).toFixed(2)} GB safetensors, ${layers} layers (sparse file, data reads as zeros)`);
-    measure('inspect --json', ['dist/cli.js', 'inspect', file, '--json']);
-    measure('stream all values as float32 (16 MiB chunks)', ['--import', 'tsx', 'scripts/bench/streamAll.ts', file]);
+    measureChild('inspect --json', ['dist/cli.js', 'inspect', file, '--json']);
+    measureChild('stream all values as float32 (16 MiB chunks)', ['--import', 'tsx', 'scripts/bench/streamAll.ts', file]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -157,3 +157,36 @@ test('a second analyze of the same files is served from the cache', async () => 
     await tmp.remove();
   }
 });
+
+test('a structured plan removes whole MLP channels: gate/up rows and down_proj columns are zero after prune', async () => {
+  const tmp = makeTempDir('ckpt-lens-structured-');
+  try {
+    const ckpt = join(FIX, 'tiny-llama/checkpoint-200');
+    const r = await runCli(['prune-plan', ckpt, '--target', '0.3', '--structured', '--criterion', 'taylor', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout);
+    assert.equal(plan.structured, true);
+    assert.ok(plan.achievedSparsity >= 0.3 && plan.achievedSparsity < 0.31, String(plan.achievedSparsity));
+    const mlp = plan.layers.map((l: { groups: Array<{ kind: string; removed: number[] }> }) => l.groups.find((g) => g.kind === 'mlp_channel')!.removed);
+    assert.ok(mlp.every((ch: number[]) => ch.length > 0));
+    const out = join(tmp.dir, 'pruned');
+    const p = await runCli(['prune', ckpt, '--plan', await tmp.put('plan.json', r.stdout), '-o', out, '--json']);
+    assert.equal(p.code, 0, p.stderr);
+    const st = await openSafetensors(join(out, 'model.safetensors'));
+    const read = async (name: string) => readTensorFloat32(st.tensors.find((t) => t.name === name)!);
+    for (const [layer, channels] of mlp.entries()) {
+      const gate = await read(`model.layers.${layer}.mlp.gate_proj.weight`); // [256, 64]
+      const down = await read(`model.layers.${layer}.mlp.down_proj.weight`); // [64, 256]
+      const removed = new Set<number>(channels);
+      for (let c = 0; c < 256; c++) {
+        const rowZero = gate.subarray(c * 64, (c + 1) * 64).every((x) => x === 0);
+        let colZero = true;
+        for (let r = 0; r < 64; r++) colZero &&= down[r * 256 + c] === 0;
+        assert.equal(rowZero, removed.has(c), `layer ${layer} gate row ${c}`);
+        assert.equal(colZero, removed.has(c), `layer ${layer} down column ${c}`);
+      }
+    }
+  } finally {
+    await tmp.remove();
+  }
+});

@@ -36,7 +36,7 @@ function tensorBytes(t: CheckpointTensor): number {
 }
 
 /** config.json beside the weights, when there is one: it names the head counts shapes cannot tell. */
-async function readConfig(ckpt: Checkpoint): Promise<Record<string, unknown> | undefined> {
+export async function readConfig(ckpt: Checkpoint): Promise<Record<string, unknown> | undefined> {
   const file = ckpt.files[0];
   if (!file) return undefined;
   try {

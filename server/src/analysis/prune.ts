@@ -12,6 +12,7 @@ import { FormatError } from '../formats/types.ts';
 import { errorAtCounts, removalMask, removedCount } from './errorCurve.ts';
 import { importance } from './importance.ts';
 import type { Criterion } from './reportTypes.ts';
+import { elementRuns, view2d, type SliceRef } from './structuredGroups.ts';
 import { asFloat32, loadTensorData } from './tensorInput.ts';
 
 export interface PlanFile {
@@ -19,6 +20,8 @@ export interface PlanFile {
   /** tensor name -> ratio of its entries to remove */
   tensors: Record<string, number>;
   alpha?: number;
+  /** structured plans: row/column ranges to zero (a `prune-plan --structured` plan) */
+  slices?: SliceRef[];
 }
 
 export interface PruneResult {
@@ -50,10 +53,41 @@ async function prunedBytes(t: CheckpointTensor, ratio: number, plan: PlanFile): 
   return { bytes, removed: point.removed, relErr: point.relErr };
 }
 
+/** Zeroes a structured plan's slices of one tensor in place; returns the count and the relative error. */
+function zeroSlices(t: CheckpointTensor, bytes: Uint8Array, slices: SliceRef[]): { removed: number; relErr: number } {
+  const size = DTYPE_SIZE[t.dtype];
+  const before = asFloat32(loadedView(t, bytes));
+  let sqNorm = 0;
+  for (let i = 0; i < before.length; i++) sqNorm += before[i]! * before[i]!;
+  let removed = 0;
+  let sqErr = 0;
+  const view = view2d(t.shape);
+  for (const s of slices) {
+    if (s.end > view[s.axis]) {
+      throw new FormatError(`the plan zeroes ${s.axis === 0 ? 'rows' : 'columns'} ${s.start}..${s.end} of a [${view.join(', ')}] view`, t.file, { tensor: t.name, offset: t.offset });
+    }
+    for (const [start, length] of elementRuns({ tensor: s.tensor, view, axis: s.axis, offset: s.start, width: s.end - s.start }, 0)) {
+      for (let i = start; i < start + length; i++) if (before[i] !== 0) (removed++, (sqErr += before[i]! * before[i]!));
+      bytes.fill(0, start * size, (start + length) * size);
+    }
+  }
+  return { removed, relErr: sqNorm > 0 ? Math.sqrt(sqErr / sqNorm) : 0 };
+}
+
+/** The kernel view of raw tensor bytes (a copy: the caller changes the bytes afterwards). */
+function loadedView(t: CheckpointTensor, bytes: Uint8Array) {
+  const copy = bytes.slice();
+  if (t.dtype === 'F32') return { dtype: 'F32' as const, data: new Float32Array(copy.buffer) };
+  if (t.dtype === 'BF16' || t.dtype === 'F16') return { dtype: t.dtype, data: new Uint16Array(copy.buffer) };
+  throw new FormatError(`structured pruning supports F32, BF16 and F16 weights, not ${t.dtype}`, t.file, { tensor: t.name, offset: t.offset });
+}
+
 /** Writes the pruned checkpoint to `out` (a file for a single safetensors input, else a directory). */
 export async function pruneCheckpoint(ckpt: Checkpoint, plan: PlanFile, out: string, signal?: AbortSignal): Promise<PruneResult> {
   if (ckpt.weightsFormat === 'torch') throw new FormatError('pruning writes safetensors checkpoints; this one is a torch state dict', ckpt.path);
-  for (const name of Object.keys(plan.tensors)) {
+  const slicesOf = new Map<string, SliceRef[]>();
+  for (const sl of plan.slices ?? []) slicesOf.set(sl.tensor, [...(slicesOf.get(sl.tensor) ?? []), sl]);
+  for (const name of [...Object.keys(plan.tensors), ...slicesOf.keys()]) {
     if (!ckpt.tensors.some((t) => t.name === name)) throw new FormatError(`the plan names tensor '${name}', which the checkpoint does not have`, ckpt.path);
   }
   const byName = new Map(ckpt.tensors.map((t) => [t.name, t]));
@@ -78,13 +112,21 @@ export async function pruneCheckpoint(ckpt: Checkpoint, plan: PlanFile, out: str
         data: async function* () {
           signal?.throwIfAborted();
           const ratio = plan.tensors[ref.name];
+          const slices = slicesOf.get(ref.name);
           const t = byName.get(ref.name);
-          if (ratio === undefined || !t) {
+          if (!t || (ratio === undefined && !slices)) {
             yield await readRange(ref.file, ref.offset, ref.byteLength, ref.name);
             return;
           }
-          const p = await prunedBytes(t, ratio, plan);
-          result.tensors.push({ name: ref.name, ratio, removed: p.removed, rel_err: p.relErr });
+          if (slices) {
+            const bytes = await readRange(ref.file, ref.offset, ref.byteLength, ref.name);
+            const z = zeroSlices(t, bytes, slices);
+            result.tensors.push({ name: ref.name, ratio: z.removed / t.numel, removed: z.removed, rel_err: z.relErr });
+            yield bytes;
+            return;
+          }
+          const p = await prunedBytes(t, ratio!, plan);
+          result.tensors.push({ name: ref.name, ratio: ratio!, removed: p.removed, rel_err: p.relErr });
           yield p.bytes;
         },
       })), { metadata: Object.keys(st.metadata).length > 0 ? st.metadata : undefined });

@@ -78,9 +78,9 @@ const COMMANDS: Record<string, Command> = {
     run: (p, v) => runAnalyze(analyzeArgs(p[0]!, v)),
   },
   'prune-plan': {
-    options: { ...ANALYZE_OPTIONS, target: { type: 'string' }, criterion: { type: 'string' }, strategy: { type: 'string' } },
+    options: { ...ANALYZE_OPTIONS, target: { type: 'string' }, criterion: { type: 'string' }, strategy: { type: 'string' }, structured: { type: 'boolean' } },
     positionals: 1,
-    run: (p, v) => runPrunePlan({ ...analyzeArgs(p[0]!, v), target: parseTarget(v.target), criterion: parseCriterion(v.criterion), strategy: parseStrategy(v.strategy) }),
+    run: (p, v) => runPrunePlan({ ...analyzeArgs(p[0]!, v), target: parseTarget(v.target), criterion: parseCriterion(v.criterion), strategy: parseStrategy(v.strategy), structured: v.structured === true }),
   },
   prune: {
     options: { plan: { type: 'string' }, out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, mapping: { type: 'string' } },

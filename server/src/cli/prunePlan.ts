@@ -6,6 +6,8 @@ import type { PlanStrategy } from '../analysis/planTypes.ts';
 import { pruneCheckpoint, type PlanFile } from '../analysis/prune.ts';
 import type { Criterion } from '../analysis/reportTypes.ts';
 import { openCheckpoint } from '../checkpoint/open.ts';
+import { DEFAULT_ANALYSIS_OPTIONS } from '../analysis/analysisOptions.ts';
+import { planStructured, type StructuredPlan } from '../analysis/structuredPlan.ts';
 import { FormatError } from '../formats/types.ts';
 import { analyzeReport, type AnalyzeArgs } from './analyze.ts';
 import { UsageError } from './errors.ts';
@@ -45,7 +47,31 @@ function planText(p: CheckpointPlan): string {
   ].join('\n');
 }
 
-export async function runPrunePlan(a: AnalyzeArgs & { target: number; criterion: Criterion; strategy: PlanStrategy }): Promise<string> {
+function structuredText(p: StructuredPlan): string {
+  const rows = p.layers.map((l) => [
+    l.layer,
+    formatCount(l.params),
+    `${(100 * l.ratio).toFixed(1)}%`,
+    l.groups.map((g) => `${g.kind} ${g.removed.length}/${g.count}`).join(', '),
+    l.relErr.toFixed(4),
+    `${(100 * l.importanceRemovedFrac).toFixed(2)}%`,
+  ]);
+  return [
+    `structured pruning plan: criterion ${p.criterion}, target ${(100 * p.target).toFixed(1)}% of ${formatCount(p.paramsBefore)} parameters (${p.scope})`,
+    '',
+    table(['layer', 'params', 'ratio', 'groups removed', 'rel. error', 'importance removed'], rows, new Set([1, 2, 4, 5])),
+    '',
+    `achieved sparsity ${(100 * p.achievedSparsity).toFixed(2)}%, total relative error ${p.relErr.toFixed(4)}; prune zeroes the groups (same shapes)`,
+    ...p.messages.map((m) => `note: ${m}`),
+  ].join('\n');
+}
+
+export async function runPrunePlan(a: AnalyzeArgs & { target: number; criterion: Criterion; strategy: PlanStrategy; structured: boolean }): Promise<string> {
+  if (a.structured) {
+    const ckpt = await openCheckpoint(a.path, { mapping: a.mapping });
+    const plan = await planStructured(ckpt, { target: a.target, criterion: a.criterion, alpha: DEFAULT_ANALYSIS_OPTIONS.alpha });
+    return a.json ? JSON.stringify(plan, null, 1) : structuredText(plan);
+  }
   const report = await analyzeReport(a);
   const plan = planFromReport(report, { target: a.target, criterion: a.criterion, strategy: a.strategy });
   return a.json ? JSON.stringify({ ...plan, alpha: report.options.alpha }, null, 1) : planText(plan);
@@ -61,6 +87,9 @@ export async function runPrune(a: { path: string; plan: string; out: string; jso
   if (!plan || typeof plan.tensors !== 'object' || !CRITERIA.includes(plan.criterion)) {
     throw new FormatError('not a pruning plan: expected {"criterion", "tensors": {name: ratio}} as `prune-plan --json` writes', a.plan);
   }
+  if (plan.slices !== undefined && !(Array.isArray(plan.slices) && plan.slices.every(isSlice))) {
+    throw new FormatError('"slices" must be a list of {tensor, axis: 0|1, start, end} as `prune-plan --structured --json` writes', a.plan);
+  }
   for (const [name, r] of Object.entries(plan.tensors)) {
     if (typeof r !== 'number' || !(r >= 0 && r <= 1)) throw new FormatError(`ratio of '${name}' must be between 0 and 1`, a.plan);
   }
@@ -69,4 +98,9 @@ export async function runPrune(a: { path: string; plan: string; out: string; jso
   if (a.json) return JSON.stringify(result, null, 1);
   const removed = result.tensors.reduce((s, t) => s + t.removed, 0);
   return `wrote ${result.output}: ${result.tensors.length} tensors pruned, ${formatCount(removed)} weights set to zero`;
+}
+
+function isSlice(s: unknown): boolean {
+  const x = s as { tensor?: unknown; axis?: unknown; start?: unknown; end?: unknown };
+  return !!x && typeof x.tensor === 'string' && (x.axis === 0 || x.axis === 1) && Number.isInteger(x.start) && Number.isInteger(x.end) && (x.start as number) >= 0 && (x.end as number) > (x.start as number);
 }
