@@ -7,8 +7,11 @@ import { existsSync } from 'node:fs';
 const BENCHES = {
   inspect: 'scripts/bench/inspectMemory.ts',
   analyze: 'scripts/bench/analyzeMemory.ts',
+  compress: 'scripts/bench/compressSpeed.ts',
   kernels: 'scripts/bench/kernels.ts',
   plan: 'scripts/bench/planSpeed.ts',
+  hover: 'scripts/bench/hover.ts',
+  entropy: 'scripts/bench/entropy.ts',
 };
 
 const args = process.argv.slice(2);

@@ -30,7 +30,7 @@ const node = {
 /** @type {Record<string, import('esbuild').BuildOptions>} */
 const targets = {
   client: { ...node, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' },
-  server: { ...node, entryPoints: { server: 'server/src/server.ts' }, outdir: 'dist' },
+  server: { ...node, entryPoints: { server: 'server/src/server.ts', analysisWorker: 'server/src/lsp/analysisWorker.ts' }, outdir: 'dist' },
   // The CPU kernels' worker thread is its own bundle, loaded by path beside cli.js / server.js.
   cli: { ...node, entryPoints: { cli: 'server/src/cli.ts', kernelWorker: 'kernels/src/cpu/kernelWorker.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   webview: {

@@ -11,6 +11,7 @@ import { writeSafetensors, type SafetensorsEntry } from '../../server/src/format
 import { machineDescription } from './machine.ts';
 import { measureChild } from './measureChild.ts';
 import { llamaLikeTensors } from './sparseCheckpoint.ts';
+import { randomChunks } from './randomTensors.ts';
 
 const { values } = parseArgs({ options: { gb: { type: 'string', default: '2' }, backend: { type: 'string', default: 'cpu' } }, allowPositionals: true });
 const targetBytes = Number(values.gb) * 1e9;
@@ -22,30 +23,6 @@ const vocab = 32000;
 const perLayer = (4 * dim * dim + 3 * dim * hidden + 2 * dim) * 2 * 3;
 const layers = Math.max(1, Math.round((targetBytes - 2 * vocab * dim * 2 * 3) / perLayer));
 
-/** BF16 bits of pseudo-random values: normal(0, std) or, for a second moment, its square. */
-function* bf16Chunks(numel: number, seed: number, std: number, squared: boolean): Generator<Uint8Array> {
-  const CHUNK = 1 << 22;
-  const f = new Float32Array(CHUNK);
-  const bits = new Uint32Array(f.buffer);
-  let s = seed >>> 0;
-  for (let done = 0; done < numel; done += CHUNK) {
-    const n = Math.min(CHUNK, numel - done);
-    const out = new Uint16Array(n);
-    for (let i = 0; i < n; i++) {
-      // Sum of four uniforms: close enough to normal for a benchmark, and fast.
-      let u = 0;
-      for (let k = 0; k < 4; k++) {
-        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-        u += s / 4294967296;
-      }
-      const x = (u - 2) * 1.732 * std;
-      f[0] = squared ? x * x : x;
-      out[i] = bits[0]! >>> 16;
-    }
-    yield new Uint8Array(out.buffer);
-  }
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ckpt-lens-bench-analyze-'));
   try {
@@ -55,9 +32,9 @@ async function main(): Promise<void> {
     for (const t of llamaLikeTensors(layers, dim, hidden, vocab, 'BF16')) {
       const numel = t.shape.reduce((a, b) => a * b, 1);
       const k = seed++;
-      entries.push({ name: t.name, dtype: 'BF16', shape: t.shape, data: () => bf16Chunks(numel, k, 0.02, false) });
-      entries.push({ name: `${t.name}.exp_avg`, dtype: 'BF16', shape: t.shape, data: () => bf16Chunks(numel, k + 1e6, 1e-4, false) });
-      entries.push({ name: `${t.name}.exp_avg_sq`, dtype: 'BF16', shape: t.shape, data: () => bf16Chunks(numel, k + 2e6, 3e-4, true) });
+      entries.push({ name: t.name, dtype: 'BF16', shape: t.shape, data: () => randomChunks(numel, 'BF16', { seed: k, std: 0.02 }) });
+      entries.push({ name: `${t.name}.exp_avg`, dtype: 'BF16', shape: t.shape, data: () => randomChunks(numel, 'BF16', { seed: k + 1e6, std: 1e-4 }) });
+      entries.push({ name: `${t.name}.exp_avg_sq`, dtype: 'BF16', shape: t.shape, data: () => randomChunks(numel, 'BF16', { seed: k + 2e6, std: 3e-4, squared: true }) });
     }
     const started = performance.now();
     const written = await writeSafetensors(file, entries);

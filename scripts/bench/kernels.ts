@@ -2,12 +2,14 @@
 // (256 MiB by default), and for WebGPU the share of the time an upload alone (and a readback of
 // the kernel's output alone) takes. Prints the machine and the adapter.
 //
-//   node --import tsx scripts/bench/kernels.ts [--size=256MiB] [--reps=3] [--backends=cpu:1,cpu,webgpu]
+//   node --import tsx scripts/bench/kernels.ts [--size=256MiB] [--reps=3] [--backends=cpu:1,cpu,webgpu] [--only=excp,nm]
 // (`cpu:N` is the CPU backend on N threads; plain `cpu` uses the default thread count.)
 import type { Backend } from '../../kernels/src/backend.ts';
 import { createBackend, type BackendChoice } from '../../kernels/src/createBackend.ts';
 import type { HistogramSpec } from '../../kernels/src/histogram.ts';
 import { lowerMedianRank } from '../../kernels/src/select.ts';
+import { makeCodebook } from '../../kernels/src/codebooks.ts';
+import { float32Values } from '../../kernels/src/float32View.ts';
 import type { TensorData } from '../../kernels/src/types.ts';
 import { BufferUsage, MapMode } from '../../kernels/src/webgpu/constants.ts';
 import type { GpuRuntime } from '../../kernels/src/webgpu/runtime.ts';
@@ -19,6 +21,8 @@ interface Options {
   bytes: number;
   reps: number;
   backends: string[];
+  /** run only kernels whose name contains one of these */
+  only?: string[];
 }
 
 function parseSize(s: string): number {
@@ -34,6 +38,7 @@ function parseArgs(argv: string[]): Options {
     bytes: parseSize(get('size') ?? '256MiB'),
     reps: Number(get('reps') ?? 3),
     backends: (get('backends') ?? 'cpu:1,cpu,webgpu').split(','),
+    only: get('only')?.split(','),
   };
 }
 
@@ -55,7 +60,35 @@ interface Kernel {
   run(b: Backend, x: TensorData): Promise<unknown>;
   /** bytes the GPU reads back per slab (for the readback share) */
   readbackBytes(slabBytes: number): number;
+  /** input tensors of the size of x the kernel reads (GB/s counts them all; default 1) */
+  inputs?: number;
 }
+
+/** 2-D view of the bench tensor: rows of 4096 (the size is a multiple of 16 KiB). */
+const matrix = (x: TensorData) => [Math.floor(x.data.length / 4096), 4096];
+
+/** ExCP's other inputs for weights x, made once per tensor: R = x shifted by one, m = x, v = x^2. */
+const excpCompanions = new WeakMap<TensorData, { r: TensorData; m: TensorData; v: TensorData }>();
+function excpInputs(x: TensorData): { r: TensorData; m: TensorData; v: TensorData } {
+  let c = excpCompanions.get(x);
+  if (!c) {
+    const f = float32Values(x);
+    const sq = Float32Array.from(f, (a) => a * a);
+    const shifted = x.data.slice();
+    shifted.copyWithin(0, 1);
+    shifted[x.data.length - 1] = x.data[0]!;
+    const r = (x.dtype === 'F32' ? { dtype: 'F32', data: shifted } : { dtype: x.dtype, data: shifted }) as TensorData;
+    const v: TensorData = x.dtype === 'F32' ? { dtype: 'F32', data: sq } : { dtype: 'BF16', data: Uint16Array.from(new Uint32Array(sq.buffer), (b) => b >>> 16) };
+    excpCompanions.set(x, (c = { r, m: x, v }));
+  }
+  return c;
+}
+
+/** Quantization: the 4-bit recipe's codebooks, and an x_hat buffer per tensor (made once). */
+const DE4 = makeCodebook('de-signed').values;
+const LIN0 = makeCodebook('linear-nozero').values;
+const xHatBuffers = new WeakMap<TensorData, Float32Array>();
+const xHat = (x: TensorData) => xHatBuffers.get(x) ?? (xHatBuffers.set(x, new Float32Array(x.data.length)), xHatBuffers.get(x)!);
 
 const LINEAR: HistogramSpec = { scale: 'linear', bins: 256, lo: -0.05, hi: 0.05 };
 const ADAM_LOG: HistogramSpec = { scale: 'log10abs', bins: 4096, lo: 0, hi: 6.5, transform: 'adam-update' };
@@ -65,6 +98,15 @@ const KERNELS: Kernel[] = [
   { name: 'histogram 256 lin', run: (b, x) => b.histogram(x, LINEAR), readbackBytes: () => 260 * 4 },
   { name: 'histogram 4096 h(v)', run: (b, x) => b.histogram(x, ADAM_LOG), readbackBytes: () => 4100 * 4 },
   { name: 'select median', run: (b, x) => b.selectMagnitude(x, lowerMedianRank(x.data.length)), readbackBytes: () => 3 * 2048 * 4 },
+  { name: 'quant B128 DE4', run: (b, x) => b.quantError(x, [x.data.length], { codebook: DE4, normalization: { kind: 'block', blockSize: 128 } }), readbackBytes: (slab) => slab / 32 + slab / 85 },
+  { name: 'quant B128 +x_hat', run: (b, x) => b.quantError(x, [x.data.length], { codebook: DE4, normalization: { kind: 'block', blockSize: 128 }, dequantized: xHat(x) }), readbackBytes: (slab) => slab / 32 + slab / 85 + slab },
+  { name: 'quant rank-1 v', run: (b, x) => b.quantError(x, matrix(x), { codebook: LIN0, normalization: { kind: 'rank1' }, secondMoment: true }), readbackBytes: (slab) => slab / 256 + slab / 64 + slab / 85 },
+  { name: 'factored v', run: (b, x) => b.factoredError(x, matrix(x)), readbackBytes: (slab) => slab / 256 + slab / 64 + slab / 85 },
+  { name: 'profiles max-abs', run: (b, x) => b.profiles(x, matrix(x)), readbackBytes: (slab) => slab / 1024 + slab / 256 },
+  { name: 'profiles +L2', run: (b, x) => b.profiles(x, matrix(x), { l2: true }), readbackBytes: (slab) => slab / 512 + slab / 128 },
+  { name: 'nm 2:4', run: (b, x) => b.nm(x, matrix(x), { n: 2, m: 4 }), readbackBytes: (slab) => slab / 32 },
+  { name: 'nm 2:4 + mask', run: (b, x) => b.nm(x, matrix(x), { n: 2, m: 4, mask: new Uint8Array(x.data.length) }), readbackBytes: (slab) => slab / 32 + slab / 4 },
+  { name: 'excp step (W,R,m,v)', run: (b, x) => { const c = excpInputs(x); return b.excpStep(x, c.r, c.m, c.v); }, readbackBytes: (slab) => slab * 1.5, inputs: 4 },
 ];
 
 async function best(reps: number, f: () => Promise<unknown>): Promise<number> {
@@ -134,7 +176,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\n${'kernel'.padEnd(22)}${'dtype'.padEnd(7)}${'backend'.padEnd(9)}${'GB/s'.padStart(7)}${'ms'.padStart(9)}${'upload'.padStart(8)}${'readback'.padStart(10)}`);
-  for (const k of KERNELS) {
+  for (const k of KERNELS.filter((k) => !opts.only || opts.only.some((o) => k.name.includes(o)))) {
     for (const [dtype, x] of [['F32', inputs.f32], ['BF16', inputs.bf16]] as const) {
       for (const { label, backend: b } of backends) {
         const ms = await best(opts.reps, () => k.run(b, x));
@@ -145,7 +187,7 @@ async function main(): Promise<void> {
           up = pct(await uploadOnly(rt, x), ms);
           down = pct(await readbackOnly(rt, k.readbackBytes(rt.slabBytes), slabs * (k.name.startsWith('select') ? 3 : 1)), ms);
         }
-        console.log(`${k.name.padEnd(22)}${dtype.padEnd(7)}${label.padEnd(9)}${gbs(opts.bytes, ms).padStart(7)}${ms.toFixed(1).padStart(9)}${up.padStart(8)}${down.padStart(10)}`);
+        console.log(`${k.name.padEnd(22)}${dtype.padEnd(7)}${label.padEnd(9)}${gbs(opts.bytes * (k.inputs ?? 1), ms).padStart(7)}${ms.toFixed(1).padStart(9)}${up.padStart(8)}${down.padStart(10)}`);
       }
     }
   }

@@ -55,22 +55,16 @@ const MAX_FACTOR = 2.5;
  */
 export function excpStep(w: Float32Array, r: Float32Array, m: Float32Array | undefined, v: Float32Array | undefined, opts: ExcpOptions = {}): ExcpStepResult {
   const n = w.length;
-  for (const [name, a] of [['reference', r], ['exp_avg', m], ['exp_avg_sq', v]] as const) {
-    if (a && a.length !== n) throw new RangeError(`ExCP: ${name} has ${a.length} elements, the weights ${n}`);
-  }
-  const alpha = opts.alpha ?? EXCP_DEFAULT_ALPHA;
-  const beta = opts.beta ?? EXCP_DEFAULT_BETA;
+  checkExcpInputs(n, r.length, m?.length, v?.length, opts);
   const residual = new Float32Array(n);
   for (let i = 0; i < n; i++) residual[i] = w[i] - r[i]; // the store rounds to float32
 
   let median = NaN, meanV = NaN, thresholdW: number;
   if (opts.weightThreshold !== undefined) thresholdW = Math.fround(opts.weightThreshold);
   else {
-    if (!v) throw new RangeError('ExCP: the v-guided weight threshold needs exp_avg_sq (or pass weightThreshold)');
     median = opts.medianAbsResidual ?? lowerMedianAbs(residual);
-    meanV = mean(v);
-    // alpha / sqrt(0) is +Infinity: the cap applies, as in PyTorch.
-    thresholdW = n > 0 ? Math.fround(median * Math.min(MAX_FACTOR, alpha / Math.sqrt(meanV))) : 0;
+    meanV = mean(v!);
+    thresholdW = vGuidedThreshold(n, median, meanV, opts.alpha);
   }
 
   // The masks are computed on float bits, without branches: which elements are kept is close to
@@ -89,7 +83,7 @@ export function excpStep(w: Float32Array, r: Float32Array, m: Float32Array | und
   const out: ExcpStepResult = { numel: n, residual, weightMask, keptW, thresholdW, medianAbsResidual: median, meanV, meanAbsM: NaN };
   if (m) {
     const meanAbsM = meanAbs(m);
-    const thresholdM = Math.fround(beta * meanAbsM);
+    const thresholdM = momentThreshold(meanAbsM, opts.beta);
     const mBits = new Int32Array(m.buffer, m.byteOffset, n);
     const tM = thresholdBits(thresholdM);
     const momentMask = new Uint8Array(n);
@@ -105,6 +99,27 @@ export function excpStep(w: Float32Array, r: Float32Array, m: Float32Array | und
   return out;
 }
 
+/** The length checks of excpStep (the GPU twin makes the same ones, with the same messages). */
+export function checkExcpInputs(n: number, r: number, m: number | undefined, v: number | undefined, opts: ExcpOptions): void {
+  for (const [name, len] of [['reference', r], ['exp_avg', m], ['exp_avg_sq', v]] as const) {
+    if (len !== undefined && len !== n) throw new RangeError(`ExCP: ${name} has ${len} elements, the weights ${n}`);
+  }
+  if (opts.weightThreshold === undefined && v === undefined) {
+    throw new RangeError('ExCP: the v-guided weight threshold needs exp_avg_sq (or pass weightThreshold)');
+  }
+}
+
+/** thr_w = fround(median(|dW|) * min(2.5, alpha / sqrt(mean(v)))), 0 for an empty tensor. */
+export function vGuidedThreshold(n: number, median: number, meanV: number, alpha = EXCP_DEFAULT_ALPHA): number {
+  // alpha / sqrt(0) is +Infinity: the cap applies, as in PyTorch.
+  return n > 0 ? Math.fround(median * Math.min(MAX_FACTOR, alpha / Math.sqrt(meanV))) : 0;
+}
+
+/** thr_m = fround(beta * mean(|m|)). */
+export function momentThreshold(meanAbsM: number, beta = EXCP_DEFAULT_BETA): number {
+  return Math.fround(beta * meanAbsM);
+}
+
 // |x| > t on float32 bits: for a = bits(|x|) (sign cleared) and t >= 0, the bit patterns order like
 // the values, so |x| > t  <=>  tBits - a < 0  (bit 31 of the difference, which stays within int32);
 // NaN (a >= NAN_BITS_MIN) never passes, +Inf does, as in PyTorch.
@@ -113,7 +128,7 @@ const scratchF32 = new Float32Array(1);
 const scratchI32 = new Int32Array(scratchF32.buffer);
 
 /** Bits to compare against: a negative threshold passes every non-NaN value (-1 - a < 0), NaN none. */
-function thresholdBits(t: number): number {
+export function thresholdBits(t: number): number {
   if (t !== t) return 0x7fffffff;
   if (t < 0) return -1;
   scratchF32[0] = t === 0 ? 0 : t; // -0 counts as +0

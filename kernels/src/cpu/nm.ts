@@ -61,7 +61,8 @@ export function nmPrune(x: Float32Array, cols: number, opts: NMOptions): NMResul
         const s = imp ? imp[base + t] : Math.abs(x[base + t]);
         score[t] = s === s ? s : -Infinity;
       }
-      rankGroup(score, len, Math.min(n, len), keep);
+      if (len === 4) rank4(score, n, keep);
+      else rankGroup(score, len, Math.min(n, len), keep);
       for (let t = 0; t < len; t++) {
         const v = x[base + t];
         const sq = v * v;
@@ -72,8 +73,15 @@ export function nmPrune(x: Float32Array, cols: number, opts: NMOptions): NMResul
         sumSq += sq;
         impTotal += w;
         kept += k;
-        prunedSumSq += dropped * sq;
-        impRemoved += dropped * w;
+        if (sq < Infinity && w < Infinity) {
+          // Branch-free: which elements are kept is close to random.
+          prunedSumSq += dropped * sq;
+          impRemoved += dropped * w;
+        } else if (dropped) {
+          // NaN or Inf (rare): 0 * Inf is NaN, and a kept Inf must not reach the pruned sums.
+          prunedSumSq += sq;
+          impRemoved += w;
+        }
         if (mask) mask[base + t] = k;
       }
     }
@@ -94,6 +102,15 @@ function rankGroup(score: Float64Array, len: number, n: number, keep: Uint8Array
     for (let u = t + 1; u < len; u++) beaten += Number(score[u] > s);
     keep[t] = Number(beaten < n);
   }
+}
+
+/** rankGroup for a full group of 4 (2:4, the common case), unrolled. */
+function rank4(score: Float64Array, n: number, keep: Uint8Array): void {
+  const s0 = score[0], s1 = score[1], s2 = score[2], s3 = score[3];
+  keep[0] = +(+(s1 > s0) + +(s2 > s0) + +(s3 > s0) < n);
+  keep[1] = +(+(s0 >= s1) + +(s2 > s1) + +(s3 > s1) < n);
+  keep[2] = +(+(s0 >= s2) + +(s1 >= s2) + +(s3 > s2) < n);
+  keep[3] = +(+(s0 >= s3) + +(s1 >= s3) + +(s2 >= s3) < n);
 }
 
 function finishNM(n: number, m: number, total: number, kept: number, sumSq: number, prunedSumSq: number, impTotal: number, impRemoved: number): NMResult {

@@ -65,41 +65,53 @@ export class QuantKernel {
   }
 }
 
-/** Quantization error of a whole tensor of the given shape (row-major). */
-export function quantizeError(x: Float32Array, shape: readonly number[], opts: QuantErrorOptions): QuantErrorResult {
-  const n = x.length;
+/**
+ * Checks a call's arguments (shape, output buffer, codebook size, block size) and returns the code
+ * bits and the normalization actually used (rank-1 on a tensor of rank < 2 falls back to block 128).
+ * Shared by both backends so that they refuse the same calls with the same messages.
+ */
+export function checkQuantArguments(n: number, shape: readonly number[], opts: QuantErrorOptions): { bits: number; norm: Normalization } {
   const expected = shape.reduce((a, b) => a * b, 1);
   if (expected !== n) throw new RangeError(`shape [${shape.join(', ')}] has ${expected} elements, the data ${n}`);
   if (opts.dequantized && opts.dequantized.length !== n) throw new RangeError(`dequantized buffer has ${opts.dequantized.length} elements, expected ${n}`);
   const bits = codeBits(opts.codebook);
+  let norm = opts.normalization;
+  if (norm.kind === 'rank1' && shape.length < 2) norm = { kind: 'block', blockSize: RANK1_FALLBACK_BLOCK };
+  if (norm.kind === 'block' && (!Number.isInteger(norm.blockSize) || norm.blockSize < 1)) throw new RangeError(`block size must be a positive integer, got ${norm.blockSize}`);
+  if (norm.kind !== 'tensor' && norm.kind !== 'block' && norm.kind !== 'rank1') throw new RangeError(`unknown normalization ${JSON.stringify(norm)}`);
+  return { bits, norm };
+}
+
+/** Scales stored for a tensor of n elements and the given shape (32 bits each). */
+export function scaleCount(norm: Normalization, n: number, shape: readonly number[]): number {
+  if (norm.kind === 'tensor') return n > 0 ? 1 : 0;
+  if (norm.kind === 'block') return Math.ceil(n / norm.blockSize);
+  const { rows, cols } = view2d(shape);
+  return rows + cols;
+}
+
+/** Quantization error of a whole tensor of the given shape (row-major). */
+export function quantizeError(x: Float32Array, shape: readonly number[], opts: QuantErrorOptions): QuantErrorResult {
+  const n = x.length;
+  const { bits, norm } = checkQuantArguments(n, shape, opts);
   const second = opts.secondMoment ?? false;
   const kernel = new QuantKernel(opts.codebook, second, opts.dequantized);
   const acc = newQuantPartial();
-  let norm = opts.normalization;
-  if (norm.kind === 'rank1' && shape.length < 2) norm = { kind: 'block', blockSize: RANK1_FALLBACK_BLOCK };
-  let scales: number;
   switch (norm.kind) {
-    case 'tensor': {
+    case 'tensor':
       quantizeSpan(kernel, x, 0, n, finiteAbsMax(x, 0, n), acc);
-      scales = n > 0 ? 1 : 0;
       break;
-    }
-    case 'block': {
+    case 'block':
       quantizeBlocks(kernel, x, norm.blockSize, acc);
-      scales = Math.ceil(n / norm.blockSize);
       break;
-    }
     case 'rank1': {
       const { rows, cols } = view2d(shape);
       const p = rowColProfiles(x, rows, cols);
       quantizeRank1Rows(kernel, x, 0, cols, p.rowMaxAbs, p.colMaxAbs, acc);
-      scales = rows + cols;
       break;
     }
-    default:
-      throw new RangeError(`unknown normalization ${JSON.stringify(norm)}`);
   }
-  return finishQuantError(acc, { codeBits: bits, scaleCount: scales, scheme: schemeName(norm), secondMoment: second });
+  return finishQuantError(acc, { codeBits: bits, scaleCount: scaleCount(norm, n, shape), scheme: schemeName(norm), secondMoment: second });
 }
 
 export function schemeName(norm: Normalization): string {
@@ -174,14 +186,14 @@ export function quantizeSpan(
   const start = lookup.start;
   const lo = lookup.grid[0];
   const invWidth = lookup.grid[1];
-  const lastCell = lookup.grid[2];
+  const lastCell = lookup.grid[2] | 0;
   const second = k.secondMoment;
   const out = k.out;
   const writeOut = out.length > 0;
   const sqrtT = k.slotSqrt;
   const sqrtScale = Math.sqrt(scale);
   const eps = UPDATE_EPS; // a local: an imported binding read in the loop is a getter call under CommonJS (tsx)
-  let sumSq = 0, errSq = 0, maxErr = acc.maxAbsErr, zeros = 0, seen = 0, nonfinite = 0, hSq = 0, hErrSq = 0;
+  let sumSq = 0, errSq = 0, maxErr = acc.maxAbsErr, zeros = 0, nonfinite = 0, hSq = 0, hErrSq = 0;
   for (let j = 0; j < count; j++) {
     const i = from + j;
     const v = x[i];
@@ -193,24 +205,27 @@ export function quantizeSpan(
     let s = scale;
     let rs = sqrtScale;
     if (colScale !== null && colSqrt !== null) {
-      s = Math.min(s, colScale[j]);
-      rs = Math.min(rs, colSqrt[j]);
+      const cs = colScale[j];
+      const cr = colSqrt[j];
+      s = cs < s ? cs : s;
+      rs = cr < rs ? cr : rs;
     }
     let q = 0;
     let sq = 0;
     if (s > 0) {
-      const xn = Math.fround(v / s);
-      const c = start[Math.max(0, Math.min(lastCell, (xn - lo) * invWidth)) | 0];
+      const xn = Math.fround(v * s);
+      const t = ((xn - lo) * invWidth) | 0;
+      const c = start[Math.min(t & ~(t >> 31), lastCell)];
       const slot = c >= 0 ? c + Number(xn >= th[c]) : lookup.slot(xn);
       q = Math.fround(T[slot] * s);
       sq = sqrtT[slot] * rs;
     }
     if (writeOut) out[i] = q;
     const d = v - q;
-    seen++;
+    const ad = Math.abs(d);
     sumSq += v * v;
     errSq += d * d;
-    maxErr = Math.max(maxErr, Math.abs(d));
+    if (ad > maxErr) maxErr = ad; // not Math.max: its NaN and -0 handling costs branches, and d is a number
     zeros += Number(q === 0);
     if (second) {
       const a = Math.sqrt(v) + eps;
@@ -221,7 +236,7 @@ export function quantizeSpan(
       hErrSq += (b - a) * (b - a) * r;
     }
   }
-  acc.count += seen;
+  acc.count += count - nonfinite;
   acc.nonfinite += nonfinite;
   acc.sumSq += sumSq;
   acc.errSq += errSq;

@@ -15,48 +15,58 @@ const DTYPE_CODE = { F32: 0, BF16: 1, F16: 2 } as const;
 
 export async function gpuSelect(rt: GpuRuntime, x: TensorData, k: number): Promise<SelectResult> {
   checkRank(x.data.length, k);
+  const slabs = planSlabs(x.data.length, bytesPerElement(x.dtype), rt.slabBytes);
+  const resident = x.data.length * bytesPerElement(x.dtype) <= rt.residentBytes ? uploadResident(rt, x, slabs) : undefined;
+  try {
+    return await gpuSelectOnSlabs(rt, x, k, slabs, resident);
+  } finally {
+    if (resident) releaseInputs(rt, resident);
+  }
+}
+
+/**
+ * The selection over given slabs of x, read from `resident` buffers (one per slab) when given, else
+ * uploaded on every pass. With resident buffers x only gives the dtype and length: a kernel may
+ * select over data it produced on the GPU (ExCP's residual).
+ */
+export async function gpuSelectOnSlabs(rt: GpuRuntime, x: TensorData, k: number, slabs: Slab[], resident?: SlabInput[]): Promise<SelectResult> {
+  checkRank(x.data.length, k);
   const pipeline = await rt.pipelines.get({
     kernel: 'radix',
     constants: { DTYPE: DTYPE_CODE[x.dtype], WG: WORKGROUP_SIZE, VPT, DIGITS_CAP: 1 << GPU_DIGIT_BITS },
   });
   const bpe = bytesPerElement(x.dtype);
-  const slabs = planSlabs(x.data.length, bpe, rt.slabBytes);
-  const resident = x.data.length * bpe <= rt.residentBytes ? uploadResident(rt, x, slabs) : undefined;
-  try {
-    return await radixSelect(x.dtype, x.data.length, k, GPU_DIGIT_BITS, async (p: RadixPass) => {
-      const digits = 1 << p.bits;
-      const total = new Float64Array(digits);
-      const counterBytes = Math.max(16, digits * 4);
-      await runSlabs(rt, x, slabs, {
-        encode(encoder: GPUCommandEncoder, input: SlabInput, slab: Slab) {
-          const vecs = Math.ceil((slab.count * bpe) / 16);
-          const grid = gridFor(Math.ceil(vecs / (VPT * WORKGROUP_SIZE)), rt.maxWorkgroupsPerDimension);
-          const uniforms = rt.uniforms([slab.count, vecs, grid.x, p.shift, digits, p.prefixMask, p.prefix, 0], 'radix params');
-          const counts = rt.pool.acquire(counterBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'radix counts');
-          encoder.clearBuffer(counts, 0, counterBytes);
-          const pass = encoder.beginComputePass({ label: 'ckpt-lens radix count' });
-          pass.setPipeline(pipeline);
-          pass.setBindGroup(0, rt.device.createBindGroup({
-            label: 'ckpt-lens radix bindings',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [
-              { binding: 0, resource: { buffer: uniforms } },
-              { binding: 1, resource: { buffer: input.buffer, size: input.bindBytes } },
-              { binding: 2, resource: { buffer: counts, size: counterBytes } },
-            ],
-          }));
-          pass.dispatchWorkgroups(grid.x, grid.y);
-          pass.end();
-          return { output: counts, bytes: counterBytes, release: () => (rt.pool.release(uniforms), rt.pool.release(counts)) };
-        },
-        consume(_slab: Slab, data: ArrayBuffer) {
-          const c = new Uint32Array(data, 0, digits);
-          for (let j = 0; j < digits; j++) total[j] += c[j]!;
-        },
-      }, resident);
-      return total;
-    });
-  } finally {
-    if (resident) releaseInputs(rt, resident);
-  }
+  return radixSelect(x.dtype, x.data.length, k, GPU_DIGIT_BITS, async (p: RadixPass) => {
+    const digits = 1 << p.bits;
+    const total = new Float64Array(digits);
+    const counterBytes = Math.max(16, digits * 4);
+    await runSlabs(rt, x, slabs, {
+      encode(encoder: GPUCommandEncoder, input: SlabInput, slab: Slab) {
+        const vecs = Math.ceil((slab.count * bpe) / 16);
+        const grid = gridFor(Math.ceil(vecs / (VPT * WORKGROUP_SIZE)), rt.maxWorkgroupsPerDimension);
+        const uniforms = rt.uniforms([slab.count, vecs, grid.x, p.shift, digits, p.prefixMask, p.prefix, 0], 'radix params');
+        const counts = rt.pool.acquire(counterBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'radix counts');
+        encoder.clearBuffer(counts, 0, counterBytes);
+        const pass = encoder.beginComputePass({ label: 'ckpt-lens radix count' });
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, rt.device.createBindGroup({
+          label: 'ckpt-lens radix bindings',
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: uniforms } },
+            { binding: 1, resource: { buffer: input.buffer, size: input.bindBytes } },
+            { binding: 2, resource: { buffer: counts, size: counterBytes } },
+          ],
+        }));
+        pass.dispatchWorkgroups(grid.x, grid.y);
+        pass.end();
+        return { output: counts, bytes: counterBytes, release: () => (rt.pool.release(uniforms), rt.pool.release(counts)) };
+      },
+      consume(_slab: Slab, data: ArrayBuffer) {
+        const c = new Uint32Array(data, 0, digits);
+        for (let j = 0; j < digits; j++) total[j] += c[j]!;
+      },
+    }, resident);
+    return total;
+  });
 }

@@ -3,7 +3,7 @@
 import type { Backend, FactoredOptions } from '../backend.ts';
 import type { ExcpOptions, ExcpStepResult } from '../cpu/excp.ts';
 import type { NMOptions, NMResult } from '../cpu/nm.ts';
-import type { Profiles } from '../cpu/profiles.ts';
+import { view2d, type Profiles } from '../cpu/profiles.ts';
 import type { QuantErrorOptions, QuantErrorResult } from '../cpu/quantError.ts';
 import { CpuBackend } from '../cpu/cpuBackend.ts';
 import type { Histogram, HistogramSpec } from '../histogram.ts';
@@ -12,8 +12,13 @@ import type { SelectResult } from '../select.ts';
 import type { StatsPartial } from '../stats.ts';
 import type { KernelLog, TensorData } from '../types.ts';
 import { gpuHistogram } from './gpuHistogram.ts';
+import { gpuFactoredError } from './gpuFactored.ts';
+import { gpuQuantError } from './gpuQuant.ts';
 import { gpuSelect } from './gpuSelect.ts';
 import { gpuStats } from './gpuStats.ts';
+import { gpuExcp } from './gpuExcp.ts';
+import { gpuNM } from './gpuNM.ts';
+import { gpuProfiles } from './gpuProfiles.ts';
 import type { GpuRuntime } from './runtime.ts';
 
 export interface WebGpuBackendOptions {
@@ -52,25 +57,29 @@ export class WebGpuBackend implements Backend {
     return this.run('select', x, () => gpuSelect(this.runtime, x, k), () => this.cpu.selectMagnitude(x, k));
   }
 
-  // PLACEHOLDER until the WGSL twins of kernels 4-8 land (in progress): computed on the CPU.
+  // The GPU wrappers answer null for what their tables cannot hold (codebooks of more than 256
+  // distinct entries, 2-D views millions of columns wide): the CPU takes those.
   quantError(x: TensorData, shape: readonly number[], opts: QuantErrorOptions): Promise<QuantErrorResult> {
-    return this.cpu.quantError(x, shape, opts);
+    const cpu = () => this.cpu.quantError(x, shape, opts);
+    return this.run('quantError', x, async () => (await gpuQuantError(this.runtime, x, shape, opts)) ?? cpu(), cpu);
   }
 
   factoredError(v: TensorData, shape: readonly number[], opts: FactoredOptions = {}): Promise<QuantErrorResult> {
-    return this.cpu.factoredError(v, shape, opts);
+    const cpu = () => this.cpu.factoredError(v, shape, opts);
+    return this.run('factoredError', v, async () => (await gpuFactoredError(this.runtime, v, shape, opts)) ?? cpu(), cpu);
   }
 
   profiles(x: TensorData, shape: readonly number[], opts: { l2?: boolean } = {}): Promise<Profiles> {
-    return this.cpu.profiles(x, shape, opts);
+    const { rows, cols } = view2d(shape);
+    return this.run('profiles', x, () => gpuProfiles(this.runtime, x, rows, cols, opts), () => this.cpu.profiles(x, shape, opts));
   }
 
   nm(x: TensorData, shape: readonly number[], opts: NMOptions): Promise<NMResult> {
-    return this.cpu.nm(x, shape, opts);
+    return this.run('nm', x, () => gpuNM(this.runtime, x, view2d(shape).cols, opts), () => this.cpu.nm(x, shape, opts));
   }
 
   excpStep(w: TensorData, r: TensorData, m: TensorData | undefined, v: TensorData | undefined, opts: ExcpOptions = {}): Promise<ExcpStepResult> {
-    return this.cpu.excpStep(w, r, m, v, opts);
+    return this.run('excpStep', w, () => gpuExcp(this.runtime, w, r, m, v, opts), () => this.cpu.excpStep(w, r, m, v, opts));
   }
 
   async dispose(): Promise<void> {

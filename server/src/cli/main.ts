@@ -4,7 +4,8 @@ import { runInspect } from './inspect.ts';
 import { runAnalyze, type AnalyzeArgs } from './analyze.ts';
 import { parseBackend } from './backend.ts';
 import { parseCriterion, parseStrategy, parseTarget, runPrune, runPrunePlan } from './prunePlan.ts';
-import { EXIT_OK, reportError, UsageError } from './errors.ts';
+import { EXIT_BAD_INPUT, EXIT_OK, reportError, UsageError } from './errors.ts';
+import { COMPRESS_OPTIONS, runCompress, runRestore, runVerify } from './compress.ts';
 
 const USAGE = `usage: ckpt-lens <command> [options]
 
@@ -27,6 +28,27 @@ commands:
   prune PATH --plan plan.json -o OUT
       Writes the pruned checkpoint (same layout and dtypes), atomically.
 
+  serve --stdio
+      The language server (hovers on tensor names, diagnostics, the checkpointLens/* requests) over
+      stdin/stdout, for any LSP editor.
+
+  compress PATH [--ref PREV] -o ARCHIVE.ckpz [--mode excp|lossless] [--alpha A] [--beta B]
+                [--bits N] [--bits-moments N] [--paper-exact] [--append] [--json]
+                [--target-ratio R | --max-rel-err E]
+      PATH a checkpoint: ExCP against --ref PREV (lossless without one, or with --mode lossless).
+      PATH a run directory: every checkpoint-N in step order, the first lossless, each later one
+      ExCP against the RESTORED previous one; --append adds the new checkpoints to ARCHIVE in place.
+      Pruned exp_avg_sq entries restore from a factorized estimate (--paper-exact: as 0).
+      --target-ratio / --max-rel-err search alpha per entry to meet the target and report it.
+
+  restore ARCHIVE [--step N] [--ref PREV] -o DIR [--json]
+      Writes the checkpoint of step N (default: the last) in its original layout.
+
+  verify ARCHIVE [--against CKPT] [--ref PREV] [--step N] [--json]
+      Checks every checksum and decodes every entry (lossless entries: bit-exact against the CRC32
+      of the original files); with --against, per-tensor errors against the original checkpoint.
+      Exits 2 when anything is wrong.
+
 global options:
   --backend B  compute backend: auto (WebGPU on a hardware GPU, else CPU), webgpu, cpu
   --debug    print stack traces
@@ -36,7 +58,8 @@ global options:
 interface Command {
   options: NonNullable<ParseArgsConfig['options']>;
   positionals: number;
-  run(positionals: string[], values: Record<string, unknown>): Promise<string>;
+  /** the text to print, or the text and the exit code (verify fails with 2 after printing its report) */
+  run(positionals: string[], values: Record<string, unknown>): Promise<string | { text: string; ok: boolean }>;
 }
 
 const ANALYZE_OPTIONS = {
@@ -82,6 +105,15 @@ const COMMANDS: Record<string, Command> = {
     positionals: 1,
     run: (p, v) => runPrunePlan({ ...analyzeArgs(p[0]!, v), target: parseTarget(v.target), criterion: parseCriterion(v.criterion), strategy: parseStrategy(v.strategy), structured: v.structured === true }),
   },
+  serve: {
+    options: { stdio: { type: 'boolean' } },
+    positionals: 0,
+    run: async (_p, v) => {
+      if (v.stdio !== true) throw new UsageError('serve needs --stdio (the transport it speaks)');
+      // Loaded on demand: the other commands do not pay for the language server's modules.
+      return (await import('../lsp/serve.ts')).serveStdio();
+    },
+  },
   prune: {
     options: { plan: { type: 'string' }, out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, mapping: { type: 'string' } },
     positionals: 1,
@@ -89,6 +121,21 @@ const COMMANDS: Record<string, Command> = {
       if (typeof v.plan !== 'string' || typeof v.out !== 'string') throw new UsageError('prune needs --plan FILE and -o OUT');
       return runPrune({ path: p[0]!, plan: v.plan, out: v.out, json: v.json === true, mapping: v.mapping as string | undefined });
     },
+  },
+  compress: {
+    options: COMPRESS_OPTIONS,
+    positionals: 1,
+    run: (p, v) => runCompress(p[0]!, v, parseBackend(v.backend)),
+  },
+  restore: {
+    options: { out: { type: 'string', short: 'o' }, step: { type: 'string' }, ref: { type: 'string' }, json: { type: 'boolean' } },
+    positionals: 1,
+    run: (p, v) => runRestore(p[0]!, v),
+  },
+  verify: {
+    options: { against: { type: 'string' }, ref: { type: 'string' }, step: { type: 'string' }, json: { type: 'boolean' } },
+    positionals: 1,
+    run: (p, v) => runVerify(p[0]!, v),
   },
 };
 
@@ -118,8 +165,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (parsed.positionals.length !== cmd.positionals) throw new UsageError(`${name} takes ${cmd.positionals} path argument(s) (try --help)`);
     const out = await cmd.run(parsed.positionals, parsed.values);
-    await new Promise<void>((res) => process.stdout.write(`${out}\n`, () => res()));
-    return EXIT_OK;
+    const text = typeof out === 'string' ? out : out.text;
+    await new Promise<void>((res) => process.stdout.write(`${text}\n`, () => res()));
+    return typeof out === 'string' || out.ok ? EXIT_OK : EXIT_BAD_INPUT;
   } catch (e) {
     return reportError(e, debug);
   }

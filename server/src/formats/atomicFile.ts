@@ -37,13 +37,16 @@ export async function writeFileAtomically<T>(path: string, produce: (sink: ByteS
   }
 }
 
-class GatheringSink implements ByteSink {
+/** Writes gathered into 1 MiB positional writes, from `position` on (an append starts at the file's end). */
+export class GatheringSink implements ByteSink {
   private readonly buf = new Uint8Array(GATHER_BYTES);
   /** Bytes in `buf`, not yet on disk; they end at `position`. */
   private used = 0;
-  position = 0;
 
-  constructor(private readonly fh: FileHandle) {}
+  constructor(
+    private readonly fh: FileHandle,
+    public position = 0,
+  ) {}
 
   async write(bytes: Uint8Array): Promise<void> {
     if (this.used + bytes.byteLength > this.buf.byteLength) await this.flush();
@@ -66,16 +69,26 @@ class GatheringSink implements ByteSink {
     if (onDisk < bytes.byteLength) this.buf.set(bytes.subarray(onDisk), offset + onDisk - bufferStart);
   }
 
+  /** Forgets what is still buffered (the caller is discarding the file). */
+  drop(): void {
+    this.used = 0;
+  }
+
   async flush(): Promise<void> {
     if (this.used === 0) return;
     await this.writeAt(this.buf.subarray(0, this.used), this.position - this.used);
     this.used = 0;
   }
 
-  private async writeAt(bytes: Uint8Array, offset: number): Promise<void> {
-    for (let done = 0; done < bytes.byteLength; ) {
-      const { bytesWritten } = await this.fh.write(bytes, done, bytes.byteLength - done, offset + done);
-      done += bytesWritten;
-    }
+  private writeAt(bytes: Uint8Array, offset: number): Promise<void> {
+    return writeFully(this.fh, bytes, offset);
+  }
+}
+
+/** Writes all of `bytes` at `offset` (a positional write may write less than asked). */
+export async function writeFully(fh: FileHandle, bytes: Uint8Array, offset: number): Promise<void> {
+  for (let done = 0; done < bytes.byteLength; ) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.byteLength - done, offset + done);
+    done += bytesWritten;
   }
 }
