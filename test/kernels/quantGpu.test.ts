@@ -260,6 +260,16 @@ describe('GPU quantization error equals the CPU', () => {
     }
   });
 
+  test('a codebook of tiny span (a grid finer than int32 cells on the CPU) and one with duplicates', async (t) => {
+    const gpu = await gpuOrSkip(t);
+    if (!gpu) return;
+    const x = f32(normal(20000, 8));
+    const tiny = Float32Array.from({ length: 16 }, (_, k) => (k - 7) * 1e-30);
+    await compareQuant(gpu, x, [20000], { codebook: tiny, normalization: { kind: 'block', blockSize: 100 } }, 'span 1.5e-29');
+    const dup = Float32Array.from([-1, -0.5, -0.5, 0, 0, 0, 0.25, 1]);
+    await compareQuant(gpu, x, [200, 100], { codebook: dup, normalization: { kind: 'rank1' } }, 'duplicated entries');
+  });
+
   test('a codebook of more than 256 distinct entries runs on the CPU, with the same answers', async (t) => {
     const gpu = await gpuOrSkip(t);
     if (!gpu) return;
@@ -302,7 +312,7 @@ describe('GPU factorized second moment equals the CPU', () => {
     });
   }
 
-  test('rows longer than a pass-1 piece, many short rows, a 3-D shape', async (t) => {
+  test('rows longer than a pass-1 piece, many short rows, a 3-D shape, over 2^20 elements', async (t) => {
     const gpu = await gpuOrSkip(t);
     if (!gpu) return;
     const v = Float32Array.from(normal(240000, 4), (a) => a * a * 1e-8);
@@ -310,5 +320,9 @@ describe('GPU factorized second moment equals the CPU', () => {
       await compareFactored(gpu, f32(v), shape, `shape [${shape.join(', ')}]`);
       await compareQuant(gpu, f32(v), shape, { codebook: LIN0, normalization: { kind: 'rank1' }, secondMoment: true }, `rank-1 [${shape.join(', ')}]`);
     }
+    // Over 2^20 elements: the per-tensor scale and a vector's mean combine several segments.
+    const big = Float32Array.from(normal(1_300_001, 6), (a) => a * a);
+    await compareQuant(gpu, f32(big), [big.length], { codebook: DEU8, normalization: { kind: 'tensor' }, secondMoment: true }, 'per-tensor scale, 1.3M elements');
+    await compareFactored(gpu, f32(big), [big.length], 'vector mean, 1.3M elements');
   });
 });

@@ -164,8 +164,9 @@ export function quantizeRank1Rows(
  * The hot loop. Quantizes x[from..from+count) with scale `scale`, or, when `colScale` is given (one
  * row of rank-1), min(scale, colScale[j]) for element from+j (colSqrt = sqrt(colScale): the min of
  * the roots is exactly the root of the min). Adds the errors to `acc` and writes x_hat to k.out.
- * Written for V8: accumulators, constants and the lookup grid in locals (`slot` inlined), branch-free
- * min/max/counts where the data decides (mispredictions cost more than the arithmetic), sqrt(x_hat)
+ * Written for V8: accumulators, constants and the lookup grid in locals (`slot` inlined), the grid
+ * clamp on integers and counts as Number(bool) where the data decides (mispredictions cost more than
+ * the arithmetic), plain compares for min/max (Math.min/max pay for NaN and -0 handling), sqrt(x_hat)
  * as sqrt(T_k) * sqrt(s) (within an ulp of the root of the rounded product), and h(v)^2 and
  * (h(v) - h(x_hat))^2 with one division: with h = 1/a, h_hat = 1/b they are b^2 r and (b - a)^2 r,
  * r = 1/(ab)^2.
@@ -187,6 +188,7 @@ export function quantizeSpan(
   const lo = lookup.grid[0];
   const invWidth = lookup.grid[1];
   const lastCell = lookup.grid[2] | 0;
+  const wide = invWidth * (1 + Math.abs(lo)) >= 2 ** 30;
   const second = k.secondMoment;
   const out = k.out;
   const writeOut = out.length > 0;
@@ -213,9 +215,12 @@ export function quantizeSpan(
     let q = 0;
     let sq = 0;
     if (s > 0) {
-      const xn = Math.fround(v * s);
+      const xn = Math.fround(v / s);
+      // The grid cell, clamped on integers: Math.max(0, ...) branches on data (x_n below the first
+      // entry), and mispredictions cost more than the arithmetic. |x_n| <= 1, so the truncation
+      // cannot wrap unless the grid is extremely fine (`wide`: then the lookup's own clamp).
       const t = ((xn - lo) * invWidth) | 0;
-      const c = start[Math.min(t & ~(t >> 31), lastCell)];
+      const c = wide ? -1 : start[Math.min(t & ~(t >> 31), lastCell)];
       const slot = c >= 0 ? c + Number(xn >= th[c]) : lookup.slot(xn);
       q = Math.fround(T[slot] * s);
       sq = sqrtT[slot] * rs;

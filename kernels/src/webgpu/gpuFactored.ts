@@ -11,7 +11,7 @@ import { finishQuantError, newQuantPartial, type QuantErrorResult } from '../cpu
 import { bitsToF32, f32Bits } from '../floatBits.ts';
 import type { TensorData } from '../types.ts';
 import type { GpuRuntime } from './runtime.ts';
-import { elementValue, errorPass, reducePass, scaleExponent, withQuantSlabs } from './gpuQuantPasses.ts';
+import { elementValue, errorPass, reducePass, scaleExponent, WHOLE_SEGMENT, withQuantSlabs } from './gpuQuantPasses.ts';
 
 /**
  * The factorization error of v (shape row-major), or null for the CPU path: a 2-D view too wide for
@@ -27,7 +27,8 @@ export async function gpuFactoredError(rt: GpuRuntime, v: TensorData, shape: rea
   if (!vector && rows * cols !== n) throw new RangeError(`shape [${shape.join(', ')}] does not match ${n} elements`);
   const info = { codeBits: 0, scaleCount: vector ? 1 : rows + cols, scheme: 'factored', secondMoment: second };
   if (n === 0) return finishQuantError(newQuantPartial(), info);
-  const segLen = vector ? n : cols;
+  // A vector's sum comes from segments of WHOLE_SEGMENT (positions stay far below 2^32).
+  const segLen = vector ? WHOLE_SEGMENT : cols;
 
   const acc = await withQuantSlabs(rt, v, { segLen, cols, dequantize: out !== undefined }, async (q) => {
     const r = await reducePass(q, segLen, cols, true);
@@ -35,7 +36,12 @@ export async function gpuFactoredError(rt: GpuRuntime, v: TensorData, shape: rea
     for (let i = 0; i < r.segMax.length; i++) if (r.segMax[i]! > absMax) absMax = r.segMax[i]!;
     const base = { secondMoment: second, dequantized: out, lookup: null, segLen };
     if (vector) {
-      const mean = Math.fround(r.segCount[0]! > 0 ? r.segSum[0]! / r.segCount[0]! : 0);
+      let sum = 0, count = 0;
+      for (let i = 0; i < r.segSum.length; i++) {
+        sum += r.segSum[i]!;
+        count += r.segCount[i]!;
+      }
+      const mean = Math.fround(count > 0 ? sum / count : 0);
       return errorPass(q, {
         ...base,
         mode: 'constant',

@@ -8,7 +8,7 @@ import { finishQuantError, newQuantPartial, type QuantErrorResult } from '../cpu
 import { bitsToF32 } from '../floatBits.ts';
 import type { TensorData } from '../types.ts';
 import type { GpuRuntime } from './runtime.ts';
-import { elementValue, errorPass, GPU_MAX_SLOTS, reducePass, scaleExponent, withQuantSlabs } from './gpuQuantPasses.ts';
+import { elementValue, errorPass, GPU_MAX_SLOTS, reducePass, scaleExponent, WHOLE_SEGMENT, withQuantSlabs } from './gpuQuantPasses.ts';
 
 const F32_MAX = 3.4028234663852886e38;
 
@@ -33,13 +33,16 @@ export async function gpuQuantError(
   const info = { codeBits: bits, scaleCount: scaleCount(norm, n, shape), scheme: schemeName(norm), secondMoment: second };
   const rank1 = norm.kind === 'rank1';
   const cols = rank1 ? view2d(shape).cols : 0;
-  const segLen = norm.kind === 'block' ? norm.blockSize : rank1 ? cols : Math.max(1, n);
+  // Per-tensor scaling runs as blocks of WHOLE_SEGMENT that all get the tensor's scale (shader
+  // positions stay far below 2^32 however large the tensor).
+  const segLen = norm.kind === 'block' ? norm.blockSize : rank1 ? cols : WHOLE_SEGMENT;
   if (n === 0) return finishQuantError(newQuantPartial(), info);
 
   const acc = await withQuantSlabs(rt, x, { segLen, cols, dequantize: opts.dequantized !== undefined }, async (q) => {
     const r = await reducePass(q, segLen, cols, false);
     let absMax = 0;
     for (let i = 0; i < r.segMax.length; i++) if (r.segMax[i]! > absMax) absMax = r.segMax[i]!;
+    if (norm.kind === 'tensor') r.segMax.fill(absMax);
     const sMax = bitsToF32(absMax);
     const cbMax = Math.max(1, Math.abs(lookup.slotValue[0]!), Math.abs(lookup.slotValue[lookup.slotValue.length - 1]!));
     // A codebook beyond [-1, 1] could overflow x_hat to Inf, whose arithmetic WGSL does not promise.

@@ -25,6 +25,8 @@ const REDUCE_WORDS = 4;
 /** Pass 2: vec4 words per thread (1024 float32 or 2048 halves per record) and record size. */
 const VPT = 256;
 const RECORD_WORDS = 12;
+/** Segment length standing for "the whole tensor" (per-tensor scale, a vector's mean). */
+export const WHOLE_SEGMENT = 1 << 20;
 /** Codebooks with more distinct entries than this run on the CPU (the tables live in a uniform block). */
 export const GPU_MAX_SLOTS = 256;
 

@@ -11,7 +11,10 @@
 //   WGSL; only products that are or involve subnormals take the integer path.
 // - factorization: x_hat = RN(ri * c_j) with ri the float64 ratio r_i / sum(r), given as hi + lo
 //   (two float32). hi * c_j's rounding error is recovered exactly from 12-bit halves (every partial
-//   product is exact, so a fused multiply-add cannot change it), then added with lo * c_j.
+//   product is exact, so a fused multiply-add cannot change it), then added with lo * c_j. The one
+//   exception: an estimate below the float32 normal range is RN(hi * c_j), which can be one unit
+//   (2^-149) off.
+// Elements that need an integer path are deferred and worked through outside the element loop.
 //
 // Sums: x and x - x_hat are rescaled by 2^-K (K from the host: 2^K >= every |x|, |x_hat|) on their
 // bits, so squares neither overflow nor lose subnormal inputs; each thread sums in f32 over short
@@ -118,9 +121,9 @@ fn round_f32(sign: u32, q: u32, sticky: bool, e: i32) -> u32 {
     return sign;
   }
   let m = q >> sh;
-  let half = (q >> (sh - 1u)) & 1u;
+  let rbit = (q >> (sh - 1u)) & 1u;
   let st = sticky || (q & ((1u << (sh - 1u)) - 1u)) != 0u;
-  let up = half == 1u && (st || (m & 1u) == 1u);
+  let up = rbit == 1u && (st || (m & 1u) == 1u);
   return sign | (m + u32(up));
 }
 
