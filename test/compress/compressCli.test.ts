@@ -151,3 +151,20 @@ test('rate control: --target-ratio and --max-rel-err choose alpha to meet the ta
   const impossible = await json(['compress', ...args, '-o', join(dir, 'no.ckpz'), '--max-rel-err', '1e-7']);
   assert.equal(impossible.rate_control.met, false);
 });
+
+test('recover: an append cut short is refused, then cut back to the complete archive', async () => {
+  const dir = tmp();
+  const archive = join(dir, 'one.ckpz');
+  await cli(['compress', join(FIX, 'tiny-llama/checkpoint-100'), '--mode', 'lossless', '-o', archive]);
+  const complete = readFileSync(archive);
+  // What a killed append leaves: the complete archive followed by part of a new entry.
+  writeFileSync(archive, Buffer.concat([complete, complete.subarray(64, 4096)]));
+  const refused = await runCli(['restore', archive, '-o', join(dir, 'out')]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /incomplete/);
+  const r = await json(['recover', archive]);
+  assert.equal(r.status, 'truncated');
+  assert.ok(Buffer.compare(readFileSync(archive), complete) === 0, 'cut back to the exact earlier bytes');
+  await cli(['restore', archive, '-o', join(dir, 'out')]);
+  sameFiles(join(FIX, 'tiny-llama/checkpoint-100'), join(dir, 'out'));
+});

@@ -1,5 +1,6 @@
 // `ckpt-lens compress | restore | verify`: thin shells over server/src/compress/, with a progress bar,
 // Ctrl-C cancelling cleanly (no archive or output left behind), and --json summaries.
+import { recoverArchive } from '../compress/archive/archive.ts';
 import { compress, type CompressSummary } from '../compress/compress.ts';
 import { DEFAULT_EXCP, type CompressMode } from '../compress/options.ts';
 import { restore } from '../compress/restore.ts';
@@ -123,4 +124,13 @@ export async function runVerify(archive: string, v: Record<string, unknown>): Pr
   } finally {
     bar.done();
   }
+}
+
+/** `ckpt-lens recover ARCHIVE [--dry-run]`: cuts an archive whose last append was interrupted back to its last complete state. */
+export async function runRecover(archive: string, v: Record<string, unknown>): Promise<string> {
+  const r = await recoverArchive(archive, { dryRun: v['dry-run'] === true });
+  if (v.json === true) return JSON.stringify(r, null, 1);
+  if (r.status === 'intact') return `${archive} is complete (${r.entries} entries); nothing to do`;
+  const verb = v['dry-run'] === true ? 'would cut' : 'cut';
+  return `${verb} ${archive} back to its last complete state: ${r.entries} entries, ${r.size} bytes (${r.originalSize - r.size} bytes of an interrupted append dropped)`;
 }

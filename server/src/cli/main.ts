@@ -5,7 +5,7 @@ import { runAnalyze, type AnalyzeArgs } from './analyze.ts';
 import { parseBackend } from './backend.ts';
 import { parseCriterion, parseStrategy, parseTarget, runPrune, runPrunePlan } from './prunePlan.ts';
 import { EXIT_BAD_INPUT, EXIT_OK, reportError, UsageError } from './errors.ts';
-import { COMPRESS_OPTIONS, runCompress, runRestore, runVerify } from './compress.ts';
+import { COMPRESS_OPTIONS, runCompress, runRecover, runRestore, runVerify } from './compress.ts';
 
 const USAGE = `usage: ckpt-lens <command> [options]
 
@@ -48,6 +48,10 @@ commands:
       Checks every checksum and decodes every entry (lossless entries: bit-exact against the CRC32
       of the original files); with --against, per-tensor errors against the original checkpoint.
       Exits 2 when anything is wrong.
+
+  recover ARCHIVE [--dry-run]
+      An archive whose last append was interrupted (killed mid-write) is refused on open; this cuts
+      it back to its last complete state (the earlier entries stay intact).
 
 global options:
   --backend B  compute backend: auto (WebGPU on a hardware GPU, else CPU), webgpu, cpu
@@ -136,6 +140,11 @@ const COMMANDS: Record<string, Command> = {
     options: { against: { type: 'string' }, ref: { type: 'string' }, step: { type: 'string' }, json: { type: 'boolean' } },
     positionals: 1,
     run: (p, v) => runVerify(p[0]!, v),
+  },
+  recover: {
+    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+    positionals: 1,
+    run: (p, v) => runRecover(p[0]!, v),
   },
 };
 
