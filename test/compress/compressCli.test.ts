@@ -168,3 +168,25 @@ test('recover: an append cut short is refused, then cut back to the complete arc
   await cli(['restore', archive, '-o', join(dir, 'out')]);
   sameFiles(join(FIX, 'tiny-llama/checkpoint-100'), join(dir, 'out'));
 });
+
+test('ExCP on the sharded BF16 checkpoint: same shards, index and dtypes back; PyTorch measures the reported errors', async (t) => {
+  const dir = tmp();
+  const archive = join(dir, 'bf16.ckpz');
+  const ck = join(FIX, 'tiny-llama-bf16/checkpoint-200');
+  const ref = join(FIX, 'tiny-llama-bf16/checkpoint-100');
+  const c = await json(['compress', ck, '--ref', ref, '-o', archive, '--backend', 'cpu']);
+  const ref200 = JSON.parse(readFileSync(join(FIX, 'reference/tiny-llama-bf16-checkpoint-200.json'), 'utf8'));
+  for (const [name, r] of Object.entries(ref200.tensors as Record<string, { excp_default?: { kept_w: number; kept_m: number } }>)) {
+    if (r.excp_default) assert.equal(c.tensors[name].kept_w, r.excp_default.kept_w, name);
+  }
+  const out = join(dir, 'restored');
+  await cli(['restore', archive, '--ref', ref, '-o', out]);
+  assert.deepEqual(readdirSync(out).sort(), readdirSync(ck).sort());
+  assert.deepEqual(readFileSync(join(out, 'model.safetensors.index.json')), readFileSync(join(ck, 'model.safetensors.index.json')));
+  if (!havePythonModule(t, 'torch')) return;
+  const py = JSON.parse(runPython('test/python/check_restored.py', ck, out));
+  assert.equal(py.step_after_resume, 201);
+  for (const [name, err] of Object.entries(py.weights_rel_err as Record<string, number>)) {
+    assert.ok(Math.abs(err - c.tensors[name].rel_err_w) <= 1e-9 + 1e-6 * err, `${name}: ${err} vs ${c.tensors[name].rel_err_w}`);
+  }
+});
