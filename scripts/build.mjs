@@ -1,7 +1,7 @@
 // One esbuild script, one context per target. `--watch` rebuilds on change,
 // `--production` minifies and drops sourcemaps. The type check is `tsc --noEmit` (npm run typecheck).
 import * as esbuild from 'esbuild';
-import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 
@@ -27,19 +27,38 @@ const node = {
   loader: { '.wgsl': 'text' },
 };
 
+/** @type {import('esbuild').Plugin} */
+const copyPlotly = {
+  name: 'copy-plotly',
+  setup(build) {
+    build.onEnd(() => {
+      mkdirSync('dist/webview', { recursive: true });
+      copyFileSync('node_modules/plotly.js-strict-dist-min/plotly-strict.min.js', 'dist/webview/plotly-strict.min.js');
+    });
+  },
+};
+
 /** @type {Record<string, import('esbuild').BuildOptions>} */
 const targets = {
   client: { ...node, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' },
   server: { ...node, entryPoints: { server: 'server/src/server.ts', analysisWorker: 'server/src/lsp/analysisWorker.ts' }, outdir: 'dist' },
   // The CPU kernels' worker thread is its own bundle, loaded by path beside cli.js / server.js.
   cli: { ...node, entryPoints: { cli: 'server/src/cli.ts', kernelWorker: 'kernels/src/cpu/kernelWorker.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // One IIFE (and its CSS) per view under dist/webview/, the only folder the panels may load from;
+  // plotly's strict bundle (no eval) is copied beside them and loaded as its own script.
   webview: {
     ...common,
     platform: 'browser',
     target: 'es2022',
     format: 'iife',
-    entryPoints: { 'webview/main': 'webview/src/main.ts' },
+    entryPoints: {
+      'webview/report': 'webview/src/report/main.ts',
+      'webview/histograms': 'webview/src/histograms/main.ts',
+      'webview/zeroPoint': 'webview/src/zeroPoint/main.ts',
+      'webview/pruning': 'webview/src/pruning/main.ts',
+    },
     outdir: 'dist',
+    plugins: [copyPlotly],
   },
 };
 

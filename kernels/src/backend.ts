@@ -3,6 +3,7 @@
 // describe the TensorData it was given; chunks of a tensor combine with mergeStats /
 // mergeHistograms, so callers may feed a large tensor piece by piece.
 import type { ExcpOptions, ExcpStepResult } from './cpu/excp.ts';
+import type { KMeansOptions, KMeansResult } from './cpu/kmeans.ts';
 import type { NMOptions, NMResult } from './cpu/nm.ts';
 import type { Profiles } from './cpu/profiles.ts';
 import type { QuantErrorOptions, QuantErrorResult } from './cpu/quantError.ts';
@@ -42,6 +43,8 @@ export interface Backend {
   nm(x: TensorData, shape: readonly number[], opts: NMOptions): Promise<NMResult>;
   /** Kernel 8: ExCP's residual, joint weight/momentum masks and kept counts (ALGORITHMS.md §1). */
   excpStep(w: TensorData, r: TensorData, m: TensorData | undefined, v: TensorData | undefined, opts?: ExcpOptions): Promise<ExcpStepResult>;
+  /** 1-D k-means of the selected values (ExCP's quantizer, ALGORITHMS.md §1.4): centroids, codes, exact SSE. Needs the whole tensor in one call. */
+  kmeans(x: TensorData, opts: KMeansOptions): Promise<KMeansResult>;
 
   /** Releases the device and pooled memory; the backend is unusable afterwards. */
   dispose(): Promise<void>;

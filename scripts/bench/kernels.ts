@@ -90,6 +90,10 @@ const LIN0 = makeCodebook('linear-nozero').values;
 const xHatBuffers = new WeakMap<TensorData, Float32Array>();
 const xHat = (x: TensorData) => xHatBuffers.get(x) ?? (xHatBuffers.set(x, new Float32Array(x.data.length)), xHatBuffers.get(x)!);
 
+/** k-means: a mask keeping every tenth element (ExCP keeps ~10% of the moments), made once per tensor. */
+const masks = new WeakMap<TensorData, Uint8Array>();
+const sparseMask = (x: TensorData) => masks.get(x) ?? (masks.set(x, Uint8Array.from({ length: x.data.length }, (_, i) => (i % 10 === 3 ? 1 : 0))), masks.get(x)!);
+
 const LINEAR: HistogramSpec = { scale: 'linear', bins: 256, lo: -0.05, hi: 0.05 };
 const ADAM_LOG: HistogramSpec = { scale: 'log10abs', bins: 4096, lo: 0, hi: 6.5, transform: 'adam-update' };
 
@@ -107,6 +111,9 @@ const KERNELS: Kernel[] = [
   { name: 'nm 2:4', run: (b, x) => b.nm(x, matrix(x), { n: 2, m: 4 }), readbackBytes: (slab) => slab / 32 },
   { name: 'nm 2:4 + mask', run: (b, x) => b.nm(x, matrix(x), { n: 2, m: 4, mask: new Uint8Array(x.data.length) }), readbackBytes: (slab) => slab / 32 + slab / 4 },
   { name: 'excp step (W,R,m,v)', run: (b, x) => { const c = excpInputs(x); return b.excpStep(x, c.r, c.m, c.v); }, readbackBytes: (slab) => slab * 1.5, inputs: 4 },
+  // k-means reads the tensor three times (range, histogram, codes); the codes (1 byte per element) come back
+  { name: 'kmeans k=15', run: (b, x) => b.kmeans(x, { k: 15 }), readbackBytes: (slab) => slab / 4 + slab / 128 },
+  { name: 'kmeans k=15 mask 10%', run: (b, x) => b.kmeans(x, { k: 15, mask: sparseMask(x) }), readbackBytes: (slab) => slab / 4 + slab / 128 },
 ];
 
 async function best(reps: number, f: () => Promise<unknown>): Promise<number> {

@@ -2,13 +2,17 @@
 // counts and beats the published recipe's size, restored checkpoints load and resume in PyTorch with
 // exactly the reported errors, lossless is bit-exact, any flipped byte is caught, and a whole-run
 // archive restores every step without drift.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.ts';
 import { havePythonModule, runPython } from '../helpers/python.ts';
 import { tempDirFactory } from '../helpers/tempDir.ts';
+import { closeGpus, gpuOrSkip } from '../kernels/gpuEnv.ts';
+import { openArchive } from '../../server/src/compress/archive/archive.ts';
+
+after(closeGpus);
 
 const FIX = 'test/fixtures';
 const tmp = tempDirFactory('ckpt-lens-compress-');
@@ -188,5 +192,31 @@ test('ExCP on the sharded BF16 checkpoint: same shards, index and dtypes back; P
   assert.equal(py.step_after_resume, 201);
   for (const [name, err] of Object.entries(py.weights_rel_err as Record<string, number>)) {
     assert.ok(Math.abs(err - c.tensors[name].rel_err_w) <= 1e-9 + 1e-6 * err, `${name}: ${err} vs ${c.tensors[name].rel_err_w}`);
+  }
+});
+
+test('ExCP on the WebGPU backend writes the same archive as on the CPU (kept counts, codes, sizes)', async (t) => {
+  if (!(await gpuOrSkip(t))) return;
+  const dir = tmp();
+  const args = [join(FIX, 'tiny-llama/checkpoint-200'), '--ref', join(FIX, 'tiny-llama/checkpoint-100')];
+  const cpu = await json(['compress', ...args, '-o', join(dir, 'cpu.ckpz'), '--backend', 'cpu']);
+  const gpu = await json(['compress', ...args, '-o', join(dir, 'gpu.ckpz'), '--backend', 'webgpu']);
+  // Every coded section is byte-identical (the archive headers differ in their timestamps and CRCs).
+  const [a, b] = await Promise.all([openArchive(join(dir, 'cpu.ckpz')), openArchive(join(dir, 'gpu.ckpz'))]);
+  try {
+    const sections = a.entries[0]!.sections.filter((s) => s.kind !== 'info');
+    assert.ok(sections.length > 20);
+    for (const s of sections) {
+      const other = b.section(b.entries[0]!, s.kind, s.name);
+      assert.ok(other, `${s.kind}:${s.name} missing on the GPU side`);
+      assert.ok(Buffer.compare(await a.readSection(s), await b.readSection(other)) === 0, `${s.kind}:${s.name} differs`);
+    }
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+  for (const [name, s] of Object.entries(cpu.tensors as Record<string, { kept_w: number; kept_m: number; rel_err_w: number }>)) {
+    assert.equal(gpu.tensors[name].kept_w, s.kept_w, name);
+    assert.equal(gpu.tensors[name].kept_m, s.kept_m, name);
+    assert.equal(gpu.tensors[name].rel_err_w, s.rel_err_w, name);
   }
 });

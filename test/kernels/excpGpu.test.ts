@@ -7,7 +7,7 @@ import type { Backend } from '../../kernels/src/backend.ts';
 import { CpuBackend } from '../../kernels/src/cpu/cpuBackend.ts';
 import type { ExcpOptions } from '../../kernels/src/cpu/excp.ts';
 import type { TensorData } from '../../kernels/src/types.ts';
-import { closeGpus, edgeCases, f32, gpuOrSkip, normal, randomBits16 } from './gpuEnv.ts';
+import { closeGpus, edgeCases, f32, gpuOrSkip, normal, randomBits16, RESIDENCY_LAYOUTS } from './gpuEnv.ts';
 import { assertClose, assertSameBits, worst } from './gpuTwinInputs.ts';
 import { fixtureTensors, readF32, reference } from './quantFixtures.ts';
 
@@ -51,11 +51,7 @@ function quadFrom(x: TensorData, seed: number): Quad {
 }
 
 describe('GPU ExCP step equals the CPU', () => {
-  for (const [label, opts] of [
-    ['resident, one slab', {}],
-    ['resident, many 4 KiB slabs', { maxChunkBytes: 4096 }],
-    ['streamed (nothing resident), 8 KiB slabs', { maxChunkBytes: 8192, residentBytes: 0 }],
-  ] as const) {
+  for (const [label, opts] of RESIDENCY_LAYOUTS) {
     test(`fixture series: kept counts equal PyTorch's, ${label}`, async (t) => {
       const gpu = await gpuOrSkip(t, opts);
       if (!gpu) return;

@@ -17,6 +17,16 @@ const shared = new Map<string, Promise<{ backend: Backend | null; reason: string
 /** Options of the GPU backends tests use: every tensor on the GPU, however small. */
 export const GPU_TEST_OPTIONS: CreateBackendOptions = { backend: 'webgpu', cpuBelowElements: 0 };
 
+/**
+ * Slab layouts for kernels that read a tensor more than once: one resident slab, many resident
+ * 4 KiB slabs, and 8 KiB slabs uploaded again for every pass (nothing resident).
+ */
+export const RESIDENCY_LAYOUTS: readonly (readonly [string, CreateBackendOptions])[] = [
+  ['resident, one slab', {}],
+  ['resident, many 4 KiB slabs', { maxChunkBytes: 4096 }],
+  ['streamed (nothing resident), 8 KiB slabs', { maxChunkBytes: 8192, residentBytes: 0 }],
+];
+
 async function open(opts: CreateBackendOptions): Promise<{ backend: Backend | null; reason: string }> {
   try {
     const { backend, description } = await createBackend({ ...GPU_TEST_OPTIONS, ...opts });

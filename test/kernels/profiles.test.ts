@@ -15,24 +15,20 @@ test('max-abs and L2 profiles equal a direct computation', () => {
   const rows = 7, cols = 13;
   const x = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 1.7) * (i % 5) - 0.1);
   const p = rowColProfiles(x, rows, cols, { l2: true });
-  for (let r = 0; r < rows; r++) {
-    let m = 0, s = 0;
-    for (let c = 0; c < cols; c++) {
-      m = Math.max(m, Math.abs(x[r * cols + c]!));
-      s += x[r * cols + c]! ** 2;
+  // Profile entry i of `count` lines of `len` elements, element j of line i at x[at(i, j)].
+  const check = (maxAbs: Float32Array, l2: Float64Array, count: number, len: number, at: (i: number, j: number) => number) => {
+    for (let i = 0; i < count; i++) {
+      let m = 0, s = 0;
+      for (let j = 0; j < len; j++) {
+        m = Math.max(m, Math.abs(x[at(i, j)]!));
+        s += x[at(i, j)]! ** 2;
+      }
+      assert.equal(maxAbs[i], m);
+      assert.ok(Math.abs(l2[i]! - Math.sqrt(s)) <= 1e-15 * Math.sqrt(s));
     }
-    assert.equal(p.rowMaxAbs[r], m);
-    assert.ok(Math.abs(p.rowL2![r]! - Math.sqrt(s)) <= 1e-15 * Math.sqrt(s));
-  }
-  for (let c = 0; c < cols; c++) {
-    let m = 0, s = 0;
-    for (let r = 0; r < rows; r++) {
-      m = Math.max(m, Math.abs(x[r * cols + c]!));
-      s += x[r * cols + c]! ** 2;
-    }
-    assert.equal(p.colMaxAbs[c], m);
-    assert.ok(Math.abs(p.colL2![c]! - Math.sqrt(s)) <= 1e-15 * Math.sqrt(s));
-  }
+  };
+  check(p.rowMaxAbs, p.rowL2!, rows, cols, (r, c) => r * cols + c);
+  check(p.colMaxAbs, p.colL2!, cols, rows, (c, r) => r * cols + c);
   assert.equal(rowColProfiles(x, rows, cols).rowL2, undefined);
 });
 

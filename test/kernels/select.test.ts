@@ -6,7 +6,7 @@ import { cpuSelect } from '../../kernels/src/cpu/select.ts';
 import { bitsToF32, halfBitsTable } from '../../kernels/src/floatBits.ts';
 import { lowerMedianRank, radixDigits, type SelectResult } from '../../kernels/src/select.ts';
 import type { TensorData } from '../../kernels/src/types.ts';
-import { closeGpus, edgeCases, f32, gpuOrSkip, kernelFixture, normal, rng } from './gpuEnv.ts';
+import { closeGpus, edgeCases, f32, gpuOrSkip, kernelFixture, normal, RESIDENCY_LAYOUTS, rng } from './gpuEnv.ts';
 
 after(closeGpus);
 
@@ -80,11 +80,7 @@ describe('CPU selection', () => {
 });
 
 describe('GPU selection equals the CPU', () => {
-  for (const [label, opts] of [
-    ['resident, one slab', {}],
-    ['resident, many 4 KiB chunks', { maxChunkBytes: 4096 }],
-    ['streamed again on every pass', { maxChunkBytes: 8192, residentBytes: 0 }],
-  ] as const) {
+  for (const [label, opts] of RESIDENCY_LAYOUTS) {
     test(`edge cases and fixture, ${label}`, async (t) => {
       const gpu = await gpuOrSkip(t, opts);
       if (!gpu) return;

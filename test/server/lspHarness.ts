@@ -149,13 +149,16 @@ export async function startLanguageServer(opts: ServerOptions): Promise<LspClien
     hover: (uri, line, character) => rpc.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character } }),
     request: (method, params, token) => (token ? rpc.sendRequest(method, params, token.token) : rpc.sendRequest(method, params)),
     async stop() {
+      // A server that does not shut down and exit is a failure the test reports, never a hang.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       try {
-        await rpc.sendRequest('shutdown');
+        await Promise.race([rpc.sendRequest('shutdown'), exited]);
         await rpc.sendNotification('exit');
       } catch {
         child.kill();
       }
       const code = await exited;
+      clearTimeout(timer);
       rpc.dispose();
       return code;
     },

@@ -22,6 +22,7 @@ import { runJob, type Job, type JobResult, type SharedTensor } from './jobs.ts';
 import { CPU_DIGIT_BITS, cpuSelect } from './select.ts';
 import { cpuStats } from './stats.ts';
 import { excpStep, type ExcpOptions, type ExcpStepResult } from './excp.ts';
+import { kmeans1d, type KMeansOptions, type KMeansResult } from './kmeans.ts';
 import { nmPrune, type NMOptions, type NMResult } from './nm.ts';
 import { rowColProfiles, view2d, type Profiles } from './profiles.ts';
 import { quantizeError, type QuantErrorOptions, type QuantErrorResult } from './quantError.ts';
@@ -117,6 +118,10 @@ export class CpuBackend implements Backend {
 
   async excpStep(w: TensorData, r: TensorData, m: TensorData | undefined, v: TensorData | undefined, opts: ExcpOptions = {}): Promise<ExcpStepResult> {
     return excpStep(float32Values(w), float32Values(r), m && float32Values(m), v && float32Values(v), opts);
+  }
+
+  async kmeans(x: TensorData, opts: KMeansOptions): Promise<KMeansResult> {
+    return kmeans1d(float32Values(x), opts);
   }
 
   async dispose(): Promise<void> {

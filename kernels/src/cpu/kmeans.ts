@@ -50,24 +50,41 @@ const F32_MAX = 3.4028234663852886e38;
 
 /** k-means of the selected values of x. Throws a RangeError naming the index of a NaN/Inf value. */
 export function kmeans1d(x: Float32Array, opts: KMeansOptions): KMeansResult {
-  const k = opts.k;
-  if (!Number.isInteger(k) || k < 1 || k > 255) throw new RangeError(`k-means needs 1..255 centroids, got ${k}`);
-  const mask = opts.mask;
-  if (mask && mask.length !== x.length) throw new RangeError(`mask has ${mask.length} elements, x has ${x.length}`);
+  checkKMeansOptions(x.length, opts);
+  const { k, mask } = opts;
   const values = gather(x, mask);
   const range = bounds(values, x, mask);
   let centroids: Float64Array;
   if (values.length <= k) centroids = distinctValues(values);
   else {
-    const fine = fineHistogram(values, range);
-    const points = mergePoints(fine, values.length, range.max - range.min);
-    centroids = optimalCentroids(points, k);
-    centroids = lloydOnBins(fine, centroids);
-    for (let p = 0; p < (opts.refinePasses ?? 0); p++) centroids = lloydPass(values, centroids);
+    centroids = centroidsFromHistogram(fineHistogram(values, range), values.length, range, k);
+    centroids = refineOnValues(values, centroids, opts.refinePasses ?? 0);
   }
   const stored = roundCentroids(centroids, opts.centroidDtype ?? 'f32');
   const { codes: dense, sse } = assign(values, stored);
   return { centroids: stored, codes: scatter(dense, x, mask), sse, count: values.length };
+}
+
+// The pieces below are exported for the GPU backend (webgpu/gpuKmeans.ts), which builds the fine
+// histogram and assigns the codes on the device and runs the steps in between with this code.
+
+/** Throws a RangeError for a k outside 1..255 or a mask of the wrong length. */
+export function checkKMeansOptions(n: number, opts: KMeansOptions): void {
+  const k = opts.k;
+  if (!Number.isInteger(k) || k < 1 || k > 255) throw new RangeError(`k-means needs 1..255 centroids, got ${k}`);
+  if (opts.mask && opts.mask.length !== n) throw new RangeError(`mask has ${opts.mask.length} elements, x has ${n}`);
+}
+
+/** Steps 2-4 (the histogram part): centroids from the fine histogram of `total` values spanning `range`. */
+export function centroidsFromHistogram(fine: WeightedPoints, total: number, range: Range, k: number): Float64Array {
+  const points = mergePoints(fine, total, range.max - range.min);
+  return lloydOnBins(fine, optimalCentroids(points, k));
+}
+
+/** Step 4's exact Lloyd passes over the selected values (KMeansOptions.refinePasses). */
+export function refineOnValues(values: Float32Array, centroids: Float64Array, passes: number): Float64Array {
+  for (let p = 0; p < passes; p++) centroids = lloydPass(values, centroids);
+  return centroids;
 }
 
 // ---- 0. the selected values, densely ----
@@ -77,7 +94,7 @@ export function kmeans1d(x: Float32Array, opts: KMeansOptions): KMeansResult {
 // helper rather than a selector callback: V8 keeps these tight only when the test is inline.
 
 /** The selected values in order; every element is written and the cursor advances by 0 or 1. */
-function gather(x: Float32Array, mask: Uint8Array | undefined): Float32Array {
+export function gather(x: Float32Array, mask: Uint8Array | undefined): Float32Array {
   const out = new Float32Array(x.length + 1);
   let j = 0;
   if (mask) {
@@ -123,7 +140,8 @@ function isSelected(x: Float32Array, mask: Uint8Array | undefined, i: number): b
   return mask ? mask[i] !== 0 : x[i] !== 0;
 }
 
-interface Range {
+/** The smallest and largest selected value, ordered as their keys are (-0 below +0). */
+export interface Range {
   min: number;
   max: number;
 }
@@ -142,7 +160,17 @@ function bounds(values: Float32Array, x: Float32Array, mask: Uint8Array | undefi
       if (isSelected(x, mask, i) && !(Math.abs(x[i]) <= F32_MAX)) throw new RangeError(`k-means input has a non-finite value (${x[i]}) at element ${i}`);
     }
   }
+  // -0 and +0 compare equal, so a zero bound is whichever zero came first; but the histogram orders
+  // them by key (-0 just below +0), and a zero outside the bounds would fall outside every bin.
+  if (min === 0) min = hasBits(values, 0x80000000) ? -0 : 0;
+  if (max === 0) max = hasBits(values, 0) ? 0 : -0;
   return { min, max };
+}
+
+function hasBits(values: Float32Array, bits: number): boolean {
+  const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < u.length; i++) if (u[i] === bits) return true;
+  return false;
 }
 
 function distinctValues(values: Float32Array): Float64Array {
@@ -154,8 +182,8 @@ function distinctValues(values: Float32Array): Float64Array {
 
 // ---- 1. fine histogram over order-preserving keys ----
 
-interface Histogram {
-  /** nonempty bins in ascending value order */
+/** Weighted points (histogram bins, merged bins): nonempty, in ascending value order. */
+export interface WeightedPoints {
   count: Float64Array;
   sum: Float64Array;
 }
@@ -170,14 +198,31 @@ function keyOf(v: number): number {
   return b ^ ((b >> 31) & 0x7fffffff);
 }
 
-function fineHistogram(values: Float32Array, range: Range): Histogram {
-  const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
+/**
+ * The fine histogram's bins: bin = (key - kMin) >> shift over keyOf's keys, at most 2^20 of them.
+ * A bin spans at most 2^12 consecutive float32 patterns, so its values share an exponent, straddle
+ * one binade boundary or are all subnormal: each is an integer of fewer than 2^25 units of the bin's
+ * finest ulp, and a float64 sum of fewer than 2^28 of them is exact, in any order. The GPU's
+ * integer bin sums (webgpu/gpuKmeans.ts) equal these float64 sums because of that.
+ */
+export interface HistogramGeometry {
+  kMin: number;
+  shift: number;
+  bins: number;
+}
+
+export function histogramGeometry(range: Range): HistogramGeometry {
   const kMin = keyOf(range.min);
   const span = keyOf(range.max) - kMin + 1;
   let shift = 0;
   while (span / 2 ** shift > 2 ** MAX_FINE_BITS) shift++;
+  return { kMin, shift, bins: Math.floor((span - 1) * 2 ** -shift) + 1 };
+}
+
+function fineHistogram(values: Float32Array, range: Range): WeightedPoints {
+  const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
+  const { kMin, shift, bins } = histogramGeometry(range);
   const scale = 2 ** -shift;
-  const bins = Math.floor((span - 1) * scale) + 1;
   const count = new Float64Array(bins);
   const sum = new Float64Array(bins);
   for (let i = 0; i < values.length; i++) {
@@ -186,11 +231,16 @@ function fineHistogram(values: Float32Array, range: Range): Histogram {
     count[bin]++;
     sum[bin] += values[i];
   }
+  return nonemptyBins(count, sum);
+}
+
+/** The nonempty bins of a dense histogram, in order. */
+export function nonemptyBins(count: Float64Array, sum: Float64Array): WeightedPoints {
   let used = 0;
-  for (let b = 0; b < bins; b++) if (count[b] > 0) used++;
-  const out: Histogram = { count: new Float64Array(used), sum: new Float64Array(used) };
+  for (let b = 0; b < count.length; b++) if (count[b] > 0) used++;
+  const out: WeightedPoints = { count: new Float64Array(used), sum: new Float64Array(used) };
   let at = 0;
-  for (let b = 0; b < bins; b++) {
+  for (let b = 0; b < count.length; b++) {
     if (count[b] > 0) {
       out.count[at] = count[b];
       out.sum[at] = sum[b];
@@ -207,7 +257,7 @@ function fineHistogram(values: Float32Array, range: Range): Histogram {
  * spans at most range/TARGET_POINTS: a heavy bin stays alone and so does an isolated outlier, so the
  * DP never has to put distant values (or a large mass) into one point. Gives at most ~4 * TARGET_POINTS.
  */
-function mergePoints(h: Histogram, total: number, range: number): Histogram {
+function mergePoints(h: WeightedPoints, total: number, range: number): WeightedPoints {
   const n = h.count.length;
   if (n <= 2 * TARGET_POINTS) return h;
   const maxCount = total / TARGET_POINTS;
@@ -241,7 +291,7 @@ function mergePoints(h: Histogram, total: number, range: number): Histogram {
  * clusters are contiguous), minimising the within-cluster squared error of the point means; returns
  * the cluster means. Values are centred on the global mean first to limit cancellation in Q - S^2/W.
  */
-function optimalCentroids(h: Histogram, k: number): Float64Array {
+function optimalCentroids(h: WeightedPoints, k: number): Float64Array {
   const P = h.count.length;
   if (P <= k) return Float64Array.from(h.sum, (s, i) => s / h.count[i]);
   let totalW = 0, totalS = 0;
@@ -308,7 +358,7 @@ function optimalCentroids(h: Histogram, k: number): Float64Array {
 // ---- 4. Lloyd refinement: on the fine histogram, then on the exact data ----
 
 /** Lloyd's iterations with histogram bins as weighted points (their means); sorted in, sorted out. */
-function lloydOnBins(h: Histogram, centroids: Float64Array): Float64Array {
+function lloydOnBins(h: WeightedPoints, centroids: Float64Array): Float64Array {
   let c = centroids.slice();
   const k = c.length;
   const n = h.count.length;
@@ -338,7 +388,7 @@ function lloydOnBins(h: Histogram, centroids: Float64Array): Float64Array {
 }
 
 /** Centroids (sorted, possibly with duplicates) as a nearest-entry lookup; a single one gets a twin. */
-function lookupOf(centroids: Float32Array): NearestLookup {
+export function lookupOf(centroids: Float32Array): NearestLookup {
   return new NearestLookup(centroids.length >= 2 ? centroids : Float32Array.of(centroids[0], centroids[0]));
 }
 
@@ -364,7 +414,8 @@ function lloydPass(values: Float32Array, centroids: Float64Array): Float64Array 
 
 // ---- 5. stored precision, codes and the exact error ----
 
-function roundCentroids(c: Float64Array, dtype: 'f32' | 'f16'): Float32Array {
+/** The centroids as stored: rounded to `dtype`, sorted, duplicates removed. */
+export function roundCentroids(c: Float64Array, dtype: 'f32' | 'f16'): Float32Array {
   const r = Float32Array.from(c, dtype === 'f16' ? roundToF16 : (v) => v).sort();
   let u = 0;
   for (let i = 0; i < r.length; i++) if (i === 0 || r[i] !== r[u - 1]) r[u++] = r[i];

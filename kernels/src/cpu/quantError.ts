@@ -9,7 +9,7 @@
 // of the scales and of every metric, counted in `nonfinite`, and dequantize to NaN.
 import { NearestLookup, type CodebookKind } from '../codebooks.ts';
 import { view2d, rowColProfiles } from './profiles.ts';
-import { finishQuantError, newQuantPartial, UPDATE_EPS, type QuantErrorResult, type QuantPartial } from './quantMetrics.ts';
+import { addSpanSums, finishQuantError, newQuantPartial, UPDATE_EPS, type QuantErrorResult, type QuantPartial } from './quantMetrics.ts';
 
 export type { QuantErrorResult, QuantPartial } from './quantMetrics.ts';
 
@@ -241,12 +241,5 @@ export function quantizeSpan(
       hErrSq += (b - a) * (b - a) * r;
     }
   }
-  acc.count += count - nonfinite;
-  acc.nonfinite += nonfinite;
-  acc.sumSq += sumSq;
-  acc.errSq += errSq;
-  acc.maxAbsErr = maxErr;
-  acc.zeros += zeros;
-  acc.hSq += hSq;
-  acc.hErrSq += hErrSq;
+  addSpanSums(acc, count - nonfinite, nonfinite, sumSq, errSq, maxErr, zeros, hSq, hErrSq);
 }

@@ -78,11 +78,29 @@ export function addSpanError(
       hErrSq += (b - a) * (b - a) * r;
     }
   }
-  acc.count += seen;
+  addSpanSums(acc, seen, nonfinite, sumSq, errSq, maxErr, zeros, hSq, hErrSq);
+}
+
+/**
+ * Adds one span's sums, which hot loops keep in locals, to `acc`. `maxAbsErr` is the span loop's
+ * running maximum, started from acc.maxAbsErr.
+ */
+export function addSpanSums(
+  acc: QuantPartial,
+  count: number,
+  nonfinite: number,
+  sumSq: number,
+  errSq: number,
+  maxAbsErr: number,
+  zeros: number,
+  hSq: number,
+  hErrSq: number,
+): void {
+  acc.count += count;
   acc.nonfinite += nonfinite;
   acc.sumSq += sumSq;
   acc.errSq += errSq;
-  acc.maxAbsErr = maxErr;
+  acc.maxAbsErr = maxAbsErr;
   acc.zeros += zeros;
   acc.hSq += hSq;
   acc.hErrSq += hErrSq;

@@ -33,11 +33,14 @@ export class BufferPool {
     return buffer;
   }
 
-  release(buffer: GPUBuffer): void {
-    const key = this.sizes.get(buffer);
-    if (!key) return;
-    this.idle.push({ buffer, key });
-    this.idleBytes += buffer.size;
+  /** Gives buffers back for reuse (buffers the pool did not make are ignored). */
+  release(...buffers: GPUBuffer[]): void {
+    for (const buffer of buffers) {
+      const key = this.sizes.get(buffer);
+      if (!key) continue;
+      this.idle.push({ buffer, key });
+      this.idleBytes += buffer.size;
+    }
     while (this.idleBytes > this.maxIdleBytes && this.idle.length > 0) {
       const old = this.idle.shift()!;
       this.idleBytes -= old.buffer.size;

@@ -12,7 +12,7 @@ import { float32Values } from '../float32View.ts';
 import { lowerMedianRank } from '../select.ts';
 import { bytesPerElement, type KernelDType, type TensorData } from '../types.ts';
 import { BufferUsage } from './constants.ts';
-import { gridFor } from './dispatch.ts';
+import { DTYPE_CODE, encodeDispatch, slabBinding, tileGrid } from './encode.ts';
 import { emptyFixedSum, encodeFixedSum, fixedSumPipeline, fixedSumValue, foldFixedSum, type FixedSum } from './gpuFixedSum.ts';
 import { gpuSelect, gpuSelectOnSlabs } from './gpuSelect.ts';
 import { roundBytes, runMultiSlabs, type SlabOutput, type SlabSource } from './multiSlabs.ts';
@@ -21,7 +21,6 @@ import { planSlabs, releaseInputs, uploadResident, type Slab, type SlabInput } f
 
 /** Quads (4 elements) per thread in the residual and mask kernels. */
 const VPT = 256;
-const DTYPE_CODE = { F32: 0, BF16: 1, F16: 2 } as const;
 const RESIDUAL_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 
 export async function gpuExcp(rt: GpuRuntime, w: TensorData, r: TensorData, m: TensorData | undefined, v: TensorData | undefined, opts: ExcpOptions = {}): Promise<ExcpStepResult> {
@@ -98,23 +97,10 @@ async function residualAndSums(rt: GpuRuntime, slabs: Slab[], x: StepInputs, res
       const dBytes = roundBytes(slab.count * 4);
       const d = rt.pool.acquire(dBytes, RESIDUAL_USAGE, 'excp residual');
       if (resident) dBuffers[slab.index] = d;
-      const grid = gridFor(Math.ceil(quads / (VPT * WORKGROUP_SIZE)), rt.maxWorkgroupsPerDimension);
+      const grid = tileGrid(rt, quads, VPT);
       const uniforms = rt.uniforms([slab.count, quads, grid.x, 0], 'excp residual params');
       const release: GPUBuffer[] = [uniforms];
-      const pass = encoder.beginComputePass({ label: 'ckpt-lens excp residual' });
-      pass.setPipeline(residualPipe);
-      pass.setBindGroup(0, rt.device.createBindGroup({
-        label: 'ckpt-lens excp residual bindings',
-        layout: residualPipe.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: uniforms } },
-          { binding: 1, resource: { buffer: inputs[0]!.buffer, size: inputs[0]!.bindBytes } },
-          { binding: 2, resource: { buffer: inputs[1]!.buffer, size: inputs[1]!.bindBytes } },
-          { binding: 3, resource: { buffer: d, size: dBytes } },
-        ],
-      }));
-      pass.dispatchWorkgroups(grid.x, grid.y);
-      pass.end();
+      encodeDispatch(rt, encoder, residualPipe, 'excp residual', [uniforms, slabBinding(inputs[0]!), slabBinding(inputs[1]!), { buffer: d, size: dBytes }], grid);
       const outputs: SlabOutput[] = [];
       let next = 2;
       for (const [pipe, t] of [[vPipe, x.v], [mPipe, x.m]] as const) {
@@ -127,7 +113,7 @@ async function residualAndSums(rt: GpuRuntime, slabs: Slab[], x: StepInputs, res
         outputs.push({ buffer: d, bytes: slab.count * 4 });
         release.push(d);
       }
-      return { outputs, release: () => release.forEach((b) => rt.pool.release(b)) };
+      return { outputs, release: () => rt.pool.release(...release) };
     },
     consume(slab: Slab, data: ArrayBuffer[]) {
       let next = 0;
@@ -154,7 +140,7 @@ async function maskStep(rt: GpuRuntime, slabs: Slab[], dSource: SlabSource, m: {
   const tW = thresholdBits(thresholdW);
   const tM = thresholdM === undefined ? 0 : thresholdBits(thresholdM);
   const sources: SlabSource[] = mSource ? [dSource, mSource] : [dSource];
-  const gridOf = (slab: Slab) => gridFor(Math.ceil(Math.ceil(slab.count / 4) / (VPT * WORKGROUP_SIZE)), rt.maxWorkgroupsPerDimension);
+  const gridOf = (slab: Slab) => tileGrid(rt, Math.ceil(slab.count / 4), VPT);
   // Every launched thread writes its two counts (pooled buffers hold stale data past them).
   const threadsOf = (slab: Slab) => gridOf(slab).total * WORKGROUP_SIZE;
   await runMultiSlabs(rt, sources, slabs, {
@@ -168,24 +154,11 @@ async function maskStep(rt: GpuRuntime, slabs: Slab[], dSource: SlabSource, m: {
       const dummy = mSource ? undefined : rt.pool.acquire(16, BufferUsage.STORAGE, 'excp no moment');
       const d = inputs[0]!;
       const mIn = inputs[1] ?? { buffer: dummy!, bindBytes: 16 };
-      const pass = encoder.beginComputePass({ label: 'ckpt-lens excp mask' });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, rt.device.createBindGroup({
-        label: 'ckpt-lens excp mask bindings',
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: uniforms } },
-          { binding: 1, resource: { buffer: d.buffer, size: d.bindBytes } },
-          { binding: 2, resource: { buffer: mIn.buffer, size: mIn.bindBytes } },
-          { binding: 3, resource: { buffer: masks, size: outBytes } },
-        ],
-      }));
-      pass.dispatchWorkgroups(grid.x, grid.y);
-      pass.end();
+      encodeDispatch(rt, encoder, pipeline, 'excp mask', [uniforms, slabBinding(d), slabBinding(mIn), { buffer: masks, size: outBytes }], grid);
       const release = [uniforms, masks, ...(dummy ? [dummy] : [])];
       return {
         outputs: [{ buffer: d.buffer, bytes: slab.count * 4 }, { buffer: masks, bytes: outBytes }],
-        release: () => release.forEach((b) => rt.pool.release(b)),
+        release: () => rt.pool.release(...release),
       };
     },
     consume(slab: Slab, [dData, maskData]: ArrayBuffer[]) {

@@ -1,10 +1,12 @@
 // Kernel 5 on WebGPU: error of the factorized (Adafactor-style) second-moment estimate, the twin of
-// cpu/quantFactored.ts. Pass 1 sums the rows and columns of the 2-D view (f32 partials, float64
-// here), the host forms the stored factors exactly as the CPU does, pass 2 rebuilds
-// v_ij ~ RN(r_i / sum(r) * c_j) and sums the errors (gpuQuantPasses.ts).
+// cpu/quantFactored.ts. Pass 1 sums the rows and columns of the 2-D view (64-bit fixed-point
+// partials, quantReduce.wgsl, added in float64 here), the host forms the stored factors exactly as
+// the CPU does, pass 2 rebuilds v_ij ~ RN(r_i / sum(r) * c_j) and sums the errors
+// (gpuQuantPasses.ts).
 //
-// The factors come from float32 partial sums, so a factor may differ from the CPU's by an ulp or
-// so (1e-7 relative); every estimate is then what the CPU formula gives for those factors.
+// The partial sums are as good as the CPU's float64 ones, so a factor rounded to float32 agrees
+// unless its sum sits within ~1e-13 of a rounding boundary; every estimate is then what the CPU
+// formula gives for those factors.
 import type { FactoredOptions } from '../backend.ts';
 import { view2d } from '../cpu/profiles.ts';
 import { finishQuantError, newQuantPartial, type QuantErrorResult } from '../cpu/quantMetrics.ts';

@@ -2,16 +2,13 @@
 // per thread, see the shader), finished in float64 here. Used for means that set thresholds, where
 // an f32 sum could move a float32 threshold by an ulp and change a kept count.
 import type { KernelDType } from '../types.ts';
-import { bytesPerElement } from '../types.ts';
-import { BufferUsage } from './constants.ts';
-import { gridFor } from './dispatch.ts';
+import { DTYPE_CODE, encodeTile, threadRecordBytes } from './encode.ts';
 import type { SlabOutput } from './multiSlabs.ts';
 import { WORKGROUP_SIZE, type GpuRuntime } from './runtime.ts';
 import type { SlabInput } from './slabs.ts';
 
 const VPT = 256;
 const RECORD_WORDS = 8;
-const DTYPE_CODE = { F32: 0, BF16: 1, F16: 2 } as const;
 
 export interface FixedSum {
   sum: number;
@@ -28,25 +25,7 @@ export function fixedSumPipeline(rt: GpuRuntime, dtype: KernelDType, abs: boolea
 
 /** Encodes the sum of `count` elements of `input`; returns the records to read back (release both buffers after). */
 export function encodeFixedSum(rt: GpuRuntime, encoder: GPUCommandEncoder, pipeline: GPUComputePipeline, input: SlabInput, count: number, dtype: KernelDType): { output: SlabOutput; buffers: GPUBuffer[] } {
-  const vecs = Math.ceil((count * bytesPerElement(dtype)) / 16);
-  const grid = gridFor(Math.ceil(vecs / (VPT * WORKGROUP_SIZE)), rt.maxWorkgroupsPerDimension);
-  const bytes = Math.max(16, grid.total * WORKGROUP_SIZE * RECORD_WORDS * 4);
-  const uniforms = rt.uniforms([count, vecs, grid.x, 0], 'fixed sum params');
-  const records = rt.pool.acquire(bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC, 'fixed sum records');
-  const pass = encoder.beginComputePass({ label: 'ckpt-lens fixed sum' });
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, rt.device.createBindGroup({
-    label: 'ckpt-lens fixed sum bindings',
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: uniforms } },
-      { binding: 1, resource: { buffer: input.buffer, size: input.bindBytes } },
-      { binding: 2, resource: { buffer: records, size: bytes } },
-    ],
-  }));
-  pass.dispatchWorkgroups(grid.x, grid.y);
-  pass.end();
-  return { output: { buffer: records, bytes }, buffers: [uniforms, records] };
+  return encodeTile(rt, encoder, pipeline, 'fixed sum', input, count, dtype, { vpt: VPT, params: [0] /* SlabShape's padding */, outputBytes: (grid) => threadRecordBytes(grid, RECORD_WORDS) });
 }
 
 /** Adds one slab's records: each is (hi * 2^32 + lo) units of 2^(E - 174), positive minus negative. */

@@ -3,12 +3,11 @@
 import { histogramFromIntervals, histogramSpecKey, histogramTables, LUT_SHIFT, type Histogram, type HistogramSpec, type HistogramTables } from '../histogram.ts';
 import { bytesPerElement, type TensorData } from '../types.ts';
 import { BufferUsage } from './constants.ts';
-import { gridFor } from './dispatch.ts';
+import { DTYPE_CODE, encodeTile } from './encode.ts';
 import { WORKGROUP_SIZE, type GpuRuntime } from './runtime.ts';
 import { planSlabs, runSlabs, type Slab, type SlabInput } from './slabs.ts';
 
 const VPT = 256;
-const DTYPE_CODE = { F32: 0, BF16: 1, F16: 2 } as const;
 
 /** Table buffers per runtime and spec (a few specs are used over and over). */
 const tableBuffers = new WeakMap<GpuRuntime, Map<string, GPUBuffer>>();
@@ -42,31 +41,18 @@ export async function gpuHistogram(rt: GpuRuntime, x: TensorData, spec: Histogra
     constants: { DTYPE: DTYPE_CODE[x.dtype], WG: WORKGROUP_SIZE, VPT, LOCAL_CAP: rt.localCounterCap, LUT_SHIFT },
   });
   const table = tableBuffer(rt, spec, tables);
-  const bpe = bytesPerElement(x.dtype);
   const counterBytes = Math.ceil((intervals.length * 4) / 16) * 16;
-  await runSlabs(rt, x, planSlabs(x.data.length, bpe, rt.slabBytes), {
+  const localBins = Math.min(intervals.length, rt.localCounterCap);
+  await runSlabs(rt, x, planSlabs(x.data.length, bytesPerElement(x.dtype), rt.slabBytes), {
     encode(encoder: GPUCommandEncoder, input: SlabInput, slab: Slab) {
-      const vecs = Math.ceil((slab.count * bpe) / 16);
-      const grid = gridFor(Math.ceil(vecs / (VPT * WORKGROUP_SIZE)), rt.maxWorkgroupsPerDimension);
-      const localBins = Math.min(intervals.length, rt.localCounterCap);
-      const uniforms = rt.uniforms([slab.count, vecs, grid.x, tables.mode === 'magnitude' ? 1 : 0, tables.thresholds.length, localBins, 0, 0], 'histogram params');
-      const counts = rt.pool.acquire(counterBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'histogram counts');
-      encoder.clearBuffer(counts, 0, counterBytes);
-      const pass = encoder.beginComputePass({ label: 'ckpt-lens histogram' });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, rt.device.createBindGroup({
-        label: 'ckpt-lens histogram bindings',
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: uniforms } },
-          { binding: 1, resource: { buffer: input.buffer, size: input.bindBytes } },
-          { binding: 2, resource: { buffer: table } },
-          { binding: 3, resource: { buffer: counts, size: counterBytes } },
-        ],
-      }));
-      pass.dispatchWorkgroups(grid.x, grid.y);
-      pass.end();
-      return { output: counts, bytes: counterBytes, release: () => (rt.pool.release(uniforms), rt.pool.release(counts)) };
+      const { output, buffers } = encodeTile(rt, encoder, pipeline, 'histogram', input, slab.count, x.dtype, {
+        vpt: VPT,
+        params: [tables.mode === 'magnitude' ? 1 : 0, tables.thresholds.length, localBins, 0, 0],
+        tables: [table],
+        outputBytes: () => counterBytes,
+        clear: true,
+      });
+      return { output: output.buffer, bytes: counterBytes, release: () => rt.pool.release(...buffers) };
     },
     consume(_slab: Slab, data: ArrayBuffer) {
       const c = new Uint32Array(data, 0, intervals.length);

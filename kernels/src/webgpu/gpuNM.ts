@@ -4,7 +4,7 @@
 import { NM_MAX_M, type NMOptions, type NMResult } from '../cpu/nm.ts';
 import { bytesPerElement, type TensorData } from '../types.ts';
 import { BufferUsage } from './constants.ts';
-import { gridFor } from './dispatch.ts';
+import { DTYPE_CODE, encodeDispatch, slabBinding, threadGrid } from './encode.ts';
 import { scaleExponent } from './gpuProfiles.ts';
 import { roundBytes, runMultiSlabs, type SlabSource } from './multiSlabs.ts';
 import { WORKGROUP_SIZE, type GpuRuntime } from './runtime.ts';
@@ -13,7 +13,6 @@ import type { Slab, SlabInput } from './slabs.ts';
 /** Elements one thread ranks at most (its keep bits live in 8 words). */
 const THREAD_ELEMENTS = 256;
 const RECORD_WORDS = 8;
-const DTYPE_CODE = { F32: 0, BF16: 1, F16: 2 } as const;
 
 /** Slabs of at most `maxElements` whose boundaries fall between groups of M along the rows. */
 export function planGroupSlabs(numel: number, cols: number, m: number, maxElements: number): Slab[] {
@@ -63,7 +62,7 @@ export async function gpuNM(rt: GpuRuntime, x: TensorData, cols: number, opts: N
         const firstCol = slab.start % cols;
         const groups = groupsIn(slab);
         const threads = Math.ceil(groups / gpt);
-        const grid = gridFor(Math.ceil(threads / WORKGROUP_SIZE), rt.maxWorkgroupsPerDimension);
+        const grid = threadGrid(rt, threads);
         const uniforms = rt.uniforms([slab.count, cols, firstCol, grid.x, m, n, gpr, firstCol / m, groups, gpt, mask ? 1 : 0, 0], 'nm params');
         const recordBytes = roundBytes(threads * RECORD_WORDS * 4);
         const records = rt.pool.acquire(recordBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC, 'nm records');
@@ -72,24 +71,11 @@ export async function gpuNM(rt: GpuRuntime, x: TensorData, cols: number, opts: N
         // Edge words shared by two threads are OR-ed into a cleared buffer.
         if (mask) encoder.clearBuffer(maskBuf, 0, maskBytes);
         const imp = inputs[1] ?? inputs[0]!; // bound but unread without importance
-        const pass = encoder.beginComputePass({ label: 'ckpt-lens nm' });
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, rt.device.createBindGroup({
-          label: 'ckpt-lens nm bindings',
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: uniforms } },
-            { binding: 1, resource: { buffer: inputs[0]!.buffer, size: inputs[0]!.bindBytes } },
-            { binding: 2, resource: { buffer: imp.buffer, size: imp.bindBytes } },
-            { binding: 3, resource: { buffer: records, size: recordBytes } },
-            { binding: 4, resource: { buffer: maskBuf, size: maskBytes } },
-          ],
-        }));
-        pass.dispatchWorkgroups(grid.x, grid.y);
-        pass.end();
+        const bindings = [uniforms, slabBinding(inputs[0]!), slabBinding(imp), { buffer: records, size: recordBytes }, { buffer: maskBuf, size: maskBytes }];
+        encodeDispatch(rt, encoder, pipeline, 'nm', bindings, grid);
         const outputs = [{ buffer: records, bytes: recordBytes }];
         if (mask) outputs.push({ buffer: maskBuf, bytes: maskBytes });
-        return { outputs, release: () => [uniforms, records, maskBuf].forEach((b) => rt.pool.release(b)) };
+        return { outputs, release: () => rt.pool.release(uniforms, records, maskBuf) };
       },
       consume(slab: Slab, [recordData, maskData]: ArrayBuffer[]) {
         foldRecords(new Uint32Array(recordData!), new Float32Array(recordData!), Math.ceil(groupsIn(slab) / gpt), sums);

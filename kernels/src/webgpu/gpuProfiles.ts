@@ -4,7 +4,7 @@
 import { newProfileAccumulator, finishProfiles, type Profiles } from '../cpu/profiles.ts';
 import { bytesPerElement, type TensorData } from '../types.ts';
 import { BufferUsage } from './constants.ts';
-import { gridFor } from './dispatch.ts';
+import { DTYPE_CODE, encodeDispatch, slabBinding, threadGrid } from './encode.ts';
 import { roundBytes, runMultiSlabs } from './multiSlabs.ts';
 import { WORKGROUP_SIZE, type GpuRuntime } from './runtime.ts';
 import { planSlabs, type Slab, type SlabInput } from './slabs.ts';
@@ -12,9 +12,8 @@ import { planSlabs, type Slab, type SlabInput } from './slabs.ts';
 /** Elements per row piece and rows per column piece: records are about 1/1024 and 1/256 of the input. */
 const ROW_SPAN = 1024;
 const COL_SPAN = 256;
-const DTYPE_CODE = { F32: 0, BF16: 1, F16: 2 } as const;
 
-/** profiles.wgsl scale_exponent: k with max * 2^k near 1, clamped so 2^k and the squares stay normal. */
+/** common.wgsl scale_exponent (profiles, N:M): k with max * 2^k near 1, clamped so 2^k and the squares stay normal. */
 export function scaleExponent(maxBits: number): number {
   return Math.min(126, Math.max(-100, 127 - (maxBits >>> 23)));
 }
@@ -72,31 +71,19 @@ export async function gpuProfiles(rt: GpuRuntime, x: TensorData, rows: number, c
       const L = layouts[slab.index]!;
       const release: GPUBuffer[] = [];
       const dispatch = (pipeline: GPUComputePipeline, threads: number, span: number, first: number, label: string) => {
-        const grid = gridFor(Math.ceil(threads / WORKGROUP_SIZE), rt.maxWorkgroupsPerDimension);
+        const grid = threadGrid(rt, threads);
         const uniforms = rt.uniforms([slab.count, cols, L.firstCol, grid.x, threads, span, L.segs, first, L.width, L.rowsLocal, l2 ? 1 : 0, 0], `profiles ${label} params`);
         const bytes = roundBytes(threads * words * 4);
         const records = rt.pool.acquire(bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC, `profiles ${label} records`);
         release.push(uniforms, records);
-        const pass = encoder.beginComputePass({ label: `ckpt-lens profiles ${label}` });
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, rt.device.createBindGroup({
-          label: `ckpt-lens profiles ${label} bindings`,
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: uniforms } },
-            { binding: 1, resource: { buffer: input!.buffer, size: input!.bindBytes } },
-            { binding: 2, resource: { buffer: records, size: bytes } },
-          ],
-        }));
-        pass.dispatchWorkgroups(grid.x, grid.y);
-        pass.end();
+        encodeDispatch(rt, encoder, pipeline, `profiles ${label}`, [uniforms, slabBinding(input!), { buffer: records, size: bytes }], grid);
         return { buffer: records, bytes };
       };
       const outputs = [
         dispatch(rowPipe!, L.rowThreads, ROW_SPAN, L.firstSeg, 'rows'),
         dispatch(colPipe!, L.colThreads, COL_SPAN, L.firstColumn, 'columns'),
       ];
-      return { outputs, release: () => release.forEach((b) => rt.pool.release(b)) };
+      return { outputs, release: () => rt.pool.release(...release) };
     },
     consume(slab: Slab, [rowData, colData]: ArrayBuffer[]) {
       const L = layouts[slab.index]!;

@@ -13,11 +13,10 @@ import { newQuantPartial, type QuantPartial } from '../cpu/quantMetrics.ts';
 import { bitsToF32, f32Bits, halfToF32Bits, signedKey } from '../floatBits.ts';
 import { bytesPerElement, type TensorData } from '../types.ts';
 import { BufferUsage } from './constants.ts';
-import { gridFor } from './dispatch.ts';
+import { dispatchIn, DTYPE_CODE, encodeTile, slabBinding, threadGrid, threadRecordBytes } from './encode.ts';
 import { WORKGROUP_SIZE, type GpuRuntime } from './runtime.ts';
 import { planSlabs, releaseInputs, runSlabs, uploadResident, type Slab, type SlabInput } from './slabs.ts';
 
-const DTYPE_CODE = { F32: 0, BF16: 1, F16: 2 } as const;
 /** Pass 1: elements per thread along a segment, rows per thread along a column, words per thread. */
 const SEG_CHUNK = 1024;
 const COL_CHUNK = 256;
@@ -126,25 +125,15 @@ export async function reducePass(q: QuantSlabs, segLen: number, cols: number, su
       const uniforms: GPUBuffer[] = [];
       const pass = encoder.beginComputePass({ label: 'ckpt-lens quant reduce' });
       const dispatch = (pipeline: GPUComputePipeline, threads: number, words: number[], offset: number, label: string) => {
-        const grid = gridFor(Math.ceil(threads / WORKGROUP_SIZE), rt.maxWorkgroupsPerDimension);
+        const grid = threadGrid(rt, threads);
         const u = rt.uniforms([slab.count, grid.x, ...words, threads, 0], `quant reduce ${label} params`);
         uniforms.push(u);
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, rt.device.createBindGroup({
-          label: `ckpt-lens quant reduce ${label} bindings`,
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: u } },
-            { binding: 1, resource: { buffer: input.buffer, size: input.bindBytes } },
-            { binding: 2, resource: { buffer: output, offset, size: threads * REDUCE_WORDS * 4 } },
-          ],
-        }));
-        pass.dispatchWorkgroups(grid.x, grid.y);
+        dispatchIn(rt, pass, pipeline, `quant reduce ${label}`, [u, slabBinding(input), { buffer: output, offset, size: threads * REDUCE_WORDS * 4 }], grid);
       };
       dispatch(segPipeline, s.segThreads, [segLen, s.pos0, chunks, s.firstChunk], 0, 'segments');
       if (colPipeline) dispatch(colPipeline, s.colThreads, [cols, s.colPos0, 0, 0], s.colOffset, 'columns');
       pass.end();
-      return { output, bytes: s.bytes, release: () => [output, ...uniforms].forEach((b) => rt.pool.release(b)) };
+      return { output, bytes: s.bytes, release: () => rt.pool.release(output, ...uniforms) };
     },
     consume(slab: Slab, data: ArrayBuffer) {
       const s = shape(slab);
@@ -264,10 +253,8 @@ export async function errorPass(q: QuantSlabs, spec: ErrorSpec): Promise<QuantPa
     const seg0 = Math.floor(slab.start / S);
     const pos0 = slab.start - seg0 * S;
     const segs = Math.floor((pos0 + slab.count - 1) / S) + 1;
-    const vecs = Math.ceil((slab.count * bpe) / 16);
-    const grid = gridFor(Math.ceil(vecs / (VPT * WORKGROUP_SIZE)), rt.maxWorkgroupsPerDimension);
     const recBase = deq ? Math.ceil(slab.count / 4) * 4 : 0;
-    return { seg0, pos0, segs, vecs, grid, recBase, bytes: (recBase + grid.total * WORKGROUP_SIZE * RECORD_WORDS) * 4 };
+    return { seg0, pos0, segs, recBase };
   };
 
   await runSlabs(rt, x, q.slabs, {
@@ -279,29 +266,19 @@ export async function errorPass(q: QuantSlabs, spec: ErrorSpec): Promise<QuantPa
       tab.set(spec.colWords, l.segs * w);
       const tabBuffer = rt.pool.acquire(tab.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST, 'quant tables');
       rt.device.queue.writeBuffer(tabBuffer, 0, tab);
-      const header = [
-        slab.count, l.vecs, l.grid.x, S,
-        l.pos0, l.segs * w, Math.floor(stepElements / S), stepElements % S,
-        spec.k >>> 0, f32Bits(gain), f32Bits(spec.constValue), l.recBase,
-        0, 0, 0, 0,
-      ];
-      const uniforms = rt.uniforms([...header, ...tables.th, ...tables.tv], 'quant error params');
-      const output = rt.pool.acquire(l.bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC, 'quant error records');
-      const pass = encoder.beginComputePass({ label: 'ckpt-lens quant error' });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, rt.device.createBindGroup({
-        label: 'ckpt-lens quant error bindings',
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: uniforms } },
-          { binding: 1, resource: { buffer: input.buffer, size: input.bindBytes } },
-          { binding: 2, resource: { buffer: tabBuffer, size: tab.byteLength } },
-          { binding: 3, resource: { buffer: output, size: l.bytes } },
+      const { output, buffers } = encodeTile(rt, encoder, pipeline, 'quant error', input, slab.count, x.dtype, {
+        vpt: VPT,
+        // after n, vecs, groups_x: the rest of quantError.wgsl's Params
+        params: [
+          S, l.pos0, l.segs * w, Math.floor(stepElements / S), stepElements % S,
+          spec.k >>> 0, f32Bits(gain), f32Bits(spec.constValue), l.recBase,
+          0, 0, 0, 0,
+          ...tables.th, ...tables.tv,
         ],
-      }));
-      pass.dispatchWorkgroups(l.grid.x, l.grid.y);
-      pass.end();
-      return { output, bytes: l.bytes, release: () => [uniforms, tabBuffer, output].forEach((b) => rt.pool.release(b)) };
+        tables: [{ buffer: tabBuffer, size: tab.byteLength }],
+        outputBytes: (grid) => l.recBase * 4 + threadRecordBytes(grid, RECORD_WORDS),
+      });
+      return { output: output.buffer, bytes: output.bytes, release: () => rt.pool.release(tabBuffer, ...buffers) };
     },
     consume(slab: Slab, data: ArrayBuffer) {
       const l = layout(slab);

@@ -3,15 +3,13 @@
 // every pass streams it again.
 import { radixSelect, type RadixPass, type SelectResult, checkRank } from '../select.ts';
 import { bytesPerElement, type TensorData } from '../types.ts';
-import { BufferUsage } from './constants.ts';
-import { gridFor } from './dispatch.ts';
+import { DTYPE_CODE, encodeTile } from './encode.ts';
 import { WORKGROUP_SIZE, type GpuRuntime } from './runtime.ts';
 import { planSlabs, releaseInputs, runSlabs, uploadResident, type Slab, type SlabInput } from './slabs.ts';
 
 /** 11-bit digits: 2048 counters (8 KiB of workgroup memory); three passes for float32. */
 export const GPU_DIGIT_BITS = 11;
 const VPT = 256;
-const DTYPE_CODE = { F32: 0, BF16: 1, F16: 2 } as const;
 
 export async function gpuSelect(rt: GpuRuntime, x: TensorData, k: number): Promise<SelectResult> {
   checkRank(x.data.length, k);
@@ -33,34 +31,21 @@ export async function gpuSelectOnSlabs(rt: GpuRuntime, x: TensorData, k: number,
   checkRank(x.data.length, k);
   const pipeline = await rt.pipelines.get({
     kernel: 'radix',
-    constants: { DTYPE: DTYPE_CODE[x.dtype], WG: WORKGROUP_SIZE, VPT, DIGITS_CAP: 1 << GPU_DIGIT_BITS },
+    constants: { DTYPE: DTYPE_CODE[x.dtype], WG: WORKGROUP_SIZE, VPT, LOCAL_CAP: 1 << GPU_DIGIT_BITS },
   });
-  const bpe = bytesPerElement(x.dtype);
   return radixSelect(x.dtype, x.data.length, k, GPU_DIGIT_BITS, async (p: RadixPass) => {
     const digits = 1 << p.bits;
     const total = new Float64Array(digits);
     const counterBytes = Math.max(16, digits * 4);
     await runSlabs(rt, x, slabs, {
       encode(encoder: GPUCommandEncoder, input: SlabInput, slab: Slab) {
-        const vecs = Math.ceil((slab.count * bpe) / 16);
-        const grid = gridFor(Math.ceil(vecs / (VPT * WORKGROUP_SIZE)), rt.maxWorkgroupsPerDimension);
-        const uniforms = rt.uniforms([slab.count, vecs, grid.x, p.shift, digits, p.prefixMask, p.prefix, 0], 'radix params');
-        const counts = rt.pool.acquire(counterBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, 'radix counts');
-        encoder.clearBuffer(counts, 0, counterBytes);
-        const pass = encoder.beginComputePass({ label: 'ckpt-lens radix count' });
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, rt.device.createBindGroup({
-          label: 'ckpt-lens radix bindings',
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: uniforms } },
-            { binding: 1, resource: { buffer: input.buffer, size: input.bindBytes } },
-            { binding: 2, resource: { buffer: counts, size: counterBytes } },
-          ],
-        }));
-        pass.dispatchWorkgroups(grid.x, grid.y);
-        pass.end();
-        return { output: counts, bytes: counterBytes, release: () => (rt.pool.release(uniforms), rt.pool.release(counts)) };
+        const { output, buffers } = encodeTile(rt, encoder, pipeline, 'radix count', input, slab.count, x.dtype, {
+          vpt: VPT,
+          params: [p.shift, digits, p.prefixMask, p.prefix, 0],
+          outputBytes: () => counterBytes,
+          clear: true,
+        });
+        return { output: output.buffer, bytes: counterBytes, release: () => rt.pool.release(...buffers) };
       },
       consume(_slab: Slab, data: ArrayBuffer) {
         const c = new Uint32Array(data, 0, digits);

@@ -4,42 +4,25 @@
 import { bitsToF32, signedKeyToBits } from '../floatBits.ts';
 import { emptyStats, mergeMomentsInto, type StatsPartial } from '../stats.ts';
 import { bytesPerElement, type TensorData } from '../types.ts';
-import { BufferUsage } from './constants.ts';
-import { gridFor } from './dispatch.ts';
+import { DTYPE_CODE, encodeTile, threadRecordBytes } from './encode.ts';
 import { WORKGROUP_SIZE, type GpuRuntime } from './runtime.ts';
 import { planSlabs, runSlabs, type Slab, type SlabInput } from './slabs.ts';
 
 /** vec4 words per thread: 1024 float32 or 2048 halves per record (about 1.5% of F32 input read back). */
 const VPT = 256;
 const RECORD_WORDS = 16;
-const DTYPE_CODE = { F32: 0, BF16: 1, F16: 2 } as const;
 
 export async function gpuStats(rt: GpuRuntime, x: TensorData): Promise<StatsPartial> {
   const pipeline = await rt.pipelines.get({ kernel: 'stats', constants: { DTYPE: DTYPE_CODE[x.dtype], WG: WORKGROUP_SIZE, VPT } });
-  const bpe = bytesPerElement(x.dtype);
   const acc = emptyStats();
-  const slabs = planSlabs(x.data.length, bpe, rt.slabBytes);
-  await runSlabs(rt, x, slabs, {
+  await runSlabs(rt, x, planSlabs(x.data.length, bytesPerElement(x.dtype), rt.slabBytes), {
     encode(encoder: GPUCommandEncoder, input: SlabInput, slab: Slab) {
-      const vecs = Math.ceil((slab.count * bpe) / 16);
-      const grid = gridFor(Math.ceil(vecs / (VPT * WORKGROUP_SIZE)), rt.maxWorkgroupsPerDimension);
-      const bytes = grid.total * WORKGROUP_SIZE * RECORD_WORDS * 4;
-      const uniforms = rt.uniforms([slab.count, vecs, grid.x, 0], 'stats params');
-      const records = rt.pool.acquire(bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC, 'stats records');
-      const pass = encoder.beginComputePass({ label: 'ckpt-lens stats' });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, rt.device.createBindGroup({
-        label: 'ckpt-lens stats bindings',
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: uniforms } },
-          { binding: 1, resource: { buffer: input.buffer, size: input.bindBytes } },
-          { binding: 2, resource: { buffer: records, size: bytes } },
-        ],
-      }));
-      pass.dispatchWorkgroups(grid.x, grid.y);
-      pass.end();
-      return { output: records, bytes, release: () => (rt.pool.release(uniforms), rt.pool.release(records)) };
+      const { output, buffers } = encodeTile(rt, encoder, pipeline, 'stats', input, slab.count, x.dtype, {
+        vpt: VPT,
+        params: [0], // SlabShape's padding
+        outputBytes: (grid) => threadRecordBytes(grid, RECORD_WORDS),
+      });
+      return { output: output.buffer, bytes: output.bytes, release: () => rt.pool.release(...buffers) };
     },
     consume(slab: Slab, data: ArrayBuffer) {
       mergeRecords(acc, new Uint32Array(data), new Float32Array(data));

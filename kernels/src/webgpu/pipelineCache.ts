@@ -1,9 +1,9 @@
 // Compiled pipelines, keyed explicitly by kernel name and specialization (dtype, workgroup size,
 // capacities), so a pipeline is compiled once per process and never per call.
-import { WGSL, type ShaderName } from './wgsl/shaders.generated.ts';
+import { KERNEL_PARTS, WGSL, type KernelName } from './wgsl/shaders.generated.ts';
 
 export interface PipelineSpec {
-  kernel: Exclude<ShaderName, 'common'>;
+  kernel: KernelName;
   /** values of the shader's `override` constants */
   constants: Record<string, number>;
 }
@@ -42,10 +42,10 @@ export class PipelineCache {
     return this.pipelines.size;
   }
 
-  private module(kernel: Exclude<ShaderName, 'common'>): GPUShaderModule {
+  private module(kernel: KernelName): GPUShaderModule {
     let m = this.modules.get(kernel);
     if (!m) {
-      m = this.device.createShaderModule({ label: `ckpt-lens ${kernel}.wgsl`, code: `${WGSL.common}\n${WGSL[kernel]}` });
+      m = this.device.createShaderModule({ label: `ckpt-lens ${kernel}.wgsl`, code: KERNEL_PARTS[kernel].map((part) => WGSL[part]).join('\n') });
       this.modules.set(kernel, m);
     }
     return m;

@@ -2,6 +2,7 @@
 // where a call costs less than one GPU round trip; after a device loss every call does.
 import type { Backend, FactoredOptions } from '../backend.ts';
 import type { ExcpOptions, ExcpStepResult } from '../cpu/excp.ts';
+import type { KMeansOptions, KMeansResult } from '../cpu/kmeans.ts';
 import type { NMOptions, NMResult } from '../cpu/nm.ts';
 import { view2d, type Profiles } from '../cpu/profiles.ts';
 import type { QuantErrorOptions, QuantErrorResult } from '../cpu/quantError.ts';
@@ -17,6 +18,7 @@ import { gpuQuantError } from './gpuQuant.ts';
 import { gpuSelect } from './gpuSelect.ts';
 import { gpuStats } from './gpuStats.ts';
 import { gpuExcp } from './gpuExcp.ts';
+import { gpuKmeans } from './gpuKmeans.ts';
 import { gpuNM } from './gpuNM.ts';
 import { gpuProfiles } from './gpuProfiles.ts';
 import type { GpuRuntime } from './runtime.ts';
@@ -80,6 +82,10 @@ export class WebGpuBackend implements Backend {
 
   excpStep(w: TensorData, r: TensorData, m: TensorData | undefined, v: TensorData | undefined, opts: ExcpOptions = {}): Promise<ExcpStepResult> {
     return this.run('excpStep', w, () => gpuExcp(this.runtime, w, r, m, v, opts), () => this.cpu.excpStep(w, r, m, v, opts));
+  }
+
+  kmeans(x: TensorData, opts: KMeansOptions): Promise<KMeansResult> {
+    return this.run('kmeans', x, () => gpuKmeans(this.runtime, x, opts), () => this.cpu.kmeans(x, opts));
   }
 
   async dispose(): Promise<void> {

@@ -8,7 +8,6 @@
 //   v: centroids + codes at the positions whose m was kept (v shares m's mask), and the factors of
 //      the original v (row and column sums, or the mean of a vector).
 import type { Backend } from '../../../kernels/src/index.ts';
-import { kmeans1d } from '../../../kernels/src/cpu/kmeans.ts';
 import { factorize, expandFactorRow, type Factors } from '../../../kernels/src/cpu/quantFactored.ts';
 import { decodeCodes, decodeFloatPlanes, encodeCodes, encodeFloatPlanes } from './codec/index.ts';
 import { bytesF32, f32Bytes, frame, unframe } from './frame.ts';
@@ -70,9 +69,9 @@ function centroidsAndCodes(centroids: Float32Array, codes: Uint8Array, bits: num
 }
 
 /** Codes of `values` at the mask's positions (k-means with 2^bits - 1 centroids), code 0 elsewhere. */
-function quantizeKept(values: Float32Array, mask: Uint8Array, bits: number, what: string) {
+async function quantizeKept(backend: Backend, values: Float32Array, mask: Uint8Array, bits: number, what: string) {
   try {
-    return kmeans1d(values, { k: (1 << bits) - 1, mask });
+    return await backend.kmeans({ dtype: 'F32', data: values }, { k: (1 << bits) - 1, mask });
   } catch (e) {
     throw new Error(`${what}: ${(e as Error).message}`);
   }
@@ -163,7 +162,7 @@ export async function encodeExcpTensor(backend: Backend, t: ExcpTensorInput, p: 
   }
   const e = await backend.excpStep(f32(t.w), f32(t.r), t.m && f32(t.m), t.v && f32(t.v), { alpha: p.alpha, beta: p.beta, weightThreshold });
 
-  const wq = quantizeKept(e.residual, e.weightMask, p.bits, `${t.name}: weight residual`);
+  const wq = await quantizeKept(backend, e.residual, e.weightMask, p.bits, `${t.name}: weight residual`);
   const restoredW = new Float32Array(n);
   dequantize(wq.codes, wq.centroids, restoredW);
   for (let i = 0; i < n; i++) restoredW[i] = t.r[i]! + restoredW[i]!;
@@ -186,7 +185,7 @@ export async function encodeExcpTensor(backend: Backend, t: ExcpTensorInput, p: 
     restored: { w: restoredW },
   };
   if (t.m && e.momentMask) {
-    const mq = quantizeKept(t.m, e.momentMask, p.bitsMoments, `${t.name}: exp_avg`);
+    const mq = await quantizeKept(backend, t.m, e.momentMask, p.bitsMoments, `${t.name}: exp_avg`);
     out.m = centroidsAndCodes(mq.centroids, compact(mq.codes, e.weightMask, e.keptW), p.bitsMoments);
     const mHat = new Float32Array(n);
     dequantize(mq.codes, mq.centroids, mHat);
@@ -195,7 +194,7 @@ export async function encodeExcpTensor(backend: Backend, t: ExcpTensorInput, p: 
     const errM = sqErr(mHat, t.m);
     out.stats.rel_err_m = relFrom(errM.e, errM.s);
     if (t.v) {
-      const vq = quantizeKept(t.v, e.momentMask, p.bitsMoments, `${t.name}: exp_avg_sq`);
+      const vq = await quantizeKept(backend, t.v, e.momentMask, p.bitsMoments, `${t.name}: exp_avg_sq`);
       const factors = roundFactors(factorize(t.v, t.shape));
       out.v = frame([f32Bytes(vq.centroids), encodeCodes(compact(vq.codes, e.momentMask, e.keptM!), p.bitsMoments), factorsBytes(factors)]);
       const vHat = restoreV(vq.codes, e.momentMask, vq.centroids, factors, n, p.paperExact);

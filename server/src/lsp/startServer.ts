@@ -86,7 +86,8 @@ export function startServer(connection: Connection): Session {
 
   connection.onShutdown(async () => {
     watch.dispose();
-    await session.dispose();
+    // A worker stuck in a long native call must not keep the editor waiting: give it 5 s.
+    await Promise.race([session.dispose(), new Promise<void>((r) => setTimeout(r, 5000).unref())]);
   });
 
   documents.listen(connection);

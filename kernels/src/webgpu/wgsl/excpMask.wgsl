@@ -26,21 +26,13 @@ override DT_M: u32 = 0u;
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
 
 fn m_at(i: u32) -> u32 {
-  let word = M[select(i, i >> 1u, DT_M != 0u)];
-  if (DT_M == 0u) {
-    return word;
-  }
-  let h = select(word & 0xffffu, word >> 16u, (i & 1u) == 1u);
-  if (DT_M == 1u) {
-    return h << 16u;
-  }
-  return half_to_f32_bits(h);
+  return unpack_elem(M[elem_word(i, DT_M)], i, DT_M);
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let g = group_index(wid, P.groups_x);
-  let first = g * WG * VPT + lid;
+  let first = tile_first(g, lid);
   let t_w = bitcast<i32>(P.t_w);
   let t_m = bitcast<i32>(P.t_m);
   var kept_w = 0u;

@@ -23,48 +23,33 @@ override DT_R: u32 = 0u;
 @group(0) @binding(2) var<storage, read> R: array<u32>;
 @group(0) @binding(3) var<storage, read_write> D: array<vec4<u32>>;
 
-fn unpack_elem(word: u32, dt: u32, odd: bool) -> u32 {
-  if (dt == 0u) {
-    return word;
-  }
-  let h = select(word & 0xffffu, word >> 16u, odd);
-  if (dt == 1u) {
-    return h << 16u;
-  }
-  return half_to_f32_bits(h);
-}
-
 fn w_at(i: u32) -> u32 {
-  return unpack_elem(W[select(i, i >> 1u, DT_W != 0u)], DT_W, (i & 1u) == 1u);
+  return unpack_elem(W[elem_word(i, DT_W)], i, DT_W);
 }
 
 fn r_at(i: u32) -> u32 {
-  return unpack_elem(R[select(i, i >> 1u, DT_R != 0u)], DT_R, (i & 1u) == 1u);
+  return unpack_elem(R[elem_word(i, DT_R)], i, DT_R);
 }
 
-const QNAN: u32 = 0x7fc00000u;
-const INF: u32 = 0x7f800000u;
-const SIGN: u32 = 0x80000000u;
-
 fn sub_nonfinite(a: u32, b: u32) -> u32 {
-  let aa = a & 0x7fffffffu;
-  let ab = b & 0x7fffffffu;
-  if (aa > INF || ab > INF) {
-    return QNAN;
+  let aa = a & ABS_MASK;
+  let ab = b & ABS_MASK;
+  if (aa > INF_BITS || ab > INF_BITS) {
+    return QNAN_BITS;
   }
-  if (aa == INF && ab == INF) {
-    return select(QNAN, a, a != b); // Inf - Inf of the same sign is NaN
+  if (aa == INF_BITS && ab == INF_BITS) {
+    return select(QNAN_BITS, a, a != b); // Inf - Inf of the same sign is NaN
   }
-  if (aa == INF) {
+  if (aa == INF_BITS) {
     return a;
   }
-  return b ^ SIGN;
+  return b ^ SIGN_BIT;
 }
 
 // x * 2^64 for |x| < 2^-60, exact (subnormals from their mantissa).
 fn up64(x: u32) -> f32 {
   if ((x & 0x7f800000u) == 0u) {
-    let sign = select(1.0, -1.0, (x & SIGN) != 0u);
+    let sign = select(1.0, -1.0, (x & SIGN_BIT) != 0u);
     return sign * f32(x & 0x7fffffu) * bitcast<f32>(42u << 23u); // mantissa * 2^-149 * 2^64
   }
   return bitcast<f32>(x + (64u << 23u));
@@ -79,7 +64,7 @@ fn sub_tiny(a: u32, b: u32) -> u32 {
     return db - (64u << 23u);
   }
   // |d| < 2^-62: d * 2^-64 is a multiple of 2^-149 below 2^-126, i.e. the subnormal mantissa d * 2^85.
-  return (db & SIGN) | u32(abs(d) * bitcast<f32>(212u << 23u));
+  return (db & SIGN_BIT) | u32(abs(d) * bitcast<f32>(212u << 23u));
 }
 
 // x * 2^-64 (0 for |x| < 2^-62: below half an ulp of the other operand, which is >= 2^127).
@@ -94,18 +79,18 @@ fn down64(x: u32) -> f32 {
 fn sub_huge(a: u32, b: u32) -> u32 {
   let db = bitcast<u32>(down64(a) - down64(b));
   let e = (db >> 23u) & 0xffu;
-  if ((db & 0x7fffffffu) == 0u) {
+  if ((db & ABS_MASK) == 0u) {
     return 0u;
   }
   if (e + 64u >= 255u) {
-    return (db & SIGN) | INF;
+    return (db & SIGN_BIT) | INF_BITS;
   }
   return db + (64u << 23u);
 }
 
 fn sub_bits(a: u32, b: u32) -> u32 {
-  let top = max(a & 0x7fffffffu, b & 0x7fffffffu);
-  if (top >= INF) {
+  let top = max(a & ABS_MASK, b & ABS_MASK);
+  if (top >= INF_BITS) {
     return sub_nonfinite(a, b);
   }
   let e = top >> 23u;
@@ -122,7 +107,7 @@ fn sub_bits(a: u32, b: u32) -> u32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let first = group_index(wid, P.groups_x) * WG * VPT + lid;
+  let first = tile_first(group_index(wid, P.groups_x), lid);
   for (var j = 0u; j < VPT; j++) {
     let q = first + j * WG;
     if (q >= P.quads) {

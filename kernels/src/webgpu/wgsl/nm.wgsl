@@ -7,6 +7,8 @@
 // Sums are of x * 2^kx and w * 2^kw, powers of two from the thread's own max |x| and max |w|, so
 // no f32 overflow or underflow whatever the scale. NaN/Inf are flagged, not summed.
 
+// uses: inputWords
+
 struct Params {
   n: u32,         // elements in this slab
   cols: u32,
@@ -28,7 +30,6 @@ override HAS_IMP: u32 = 0u;
 override SMALL_M: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> src: array<u32>;
 @group(0) @binding(2) var<storage, read> imp: array<u32>;
 @group(0) @binding(3) var<storage, read_write> records: array<u32>;
 @group(0) @binding(4) var<storage, read_write> mask: array<atomic<u32>>;
@@ -37,48 +38,17 @@ const RECORD_WORDS: u32 = 8u;
 const MAX_M: u32 = 64u;
 const NEG_INF_KEY: u32 = 0x007fffffu; // signed_key(-Inf)
 
-fn elem_at(i: u32) -> u32 {
-  if (DTYPE == 0u) {
-    return src[i];
-  }
-  let w = src[i >> 1u];
-  let h = select(w & 0xffffu, w >> 16u, (i & 1u) == 1u);
-  if (DTYPE == 1u) {
-    return h << 16u;
-  }
-  return half_to_f32_bits(h);
-}
-
 // Float32 bits of the importance of element i: |x| by default.
 fn weight_bits(i: u32) -> u32 {
   if (HAS_IMP == 1u) {
     return imp[i];
   }
-  return elem_at(i) & 0x7fffffffu;
+  return src_elem(i) & ABS_MASK;
 }
 
 // Ranking key: orders like the importance, NaN as -Inf.
 fn rank_key(b: u32) -> u32 {
   return select(signed_key(b), NEG_INF_KEY, (b & 0x7fffffffu) > 0x7f800000u);
-}
-
-fn scale_exponent(max_bits: u32) -> i32 {
-  return clamp(127 - i32(max_bits >> 23u), -100, 126);
-}
-
-// |x| * 2^k from finite bits a (see profiles.wgsl).
-fn scaled(a: u32, k: i32) -> f32 {
-  let e = i32(a >> 23u);
-  if (e == 0) {
-    if (k < 23) {
-      return 0.0;
-    }
-    return f32(a) * bitcast<f32>(u32(k - 22) << 23u);
-  }
-  if (e + k < 1) {
-    return 0.0;
-  }
-  return bitcast<f32>(u32(i32(a) + (k << 23u)));
 }
 
 // Keep bits (bit u for element u) of a group of len <= 4 starting at s0. Missing lanes get key 0,
@@ -124,7 +94,7 @@ fn flush_mask(word: u32, bits: u32, e0: u32, e1: u32) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = group_index(wid, P.groups_x) * WG + lid;
+  let t = thread_index(wid, lid, P.groups_x);
   let g_first = t * P.gpt;
   if (g_first >= P.groups) {
     return;
@@ -183,7 +153,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         keep_bits[local >> 5u] |= 1u << (local & 31u);
       }
       kept += u32(keep);
-      let xa = elem_at(i) & 0x7fffffffu;
+      let xa = src_elem(i) & 0x7fffffffu;
       let wb = weight_bits(i);
       let wa = wb & 0x7fffffffu;
       let drop = select(1u, 0u, keep);
@@ -222,15 +192,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       part = vec4<f32>(0.0);
     }
     let keep = ((keep_bits[local >> 5u] >> (local & 31u)) & 1u) == 1u;
-    let xa = elem_at(i) & 0x7fffffffu;
-    let xs = select(0.0, scaled(xa, kx), xa < 0x7f800000u);
+    let xa = src_elem(i) & 0x7fffffffu;
+    let xs = select(0.0, abs_scaled(xa, kx), xa < 0x7f800000u);
     let sq = xs * xs;
     part.x += sq;
     part.y += select(sq, 0.0, keep);
     let wb = weight_bits(i);
     let wa = wb & 0x7fffffffu;
     // NaN and -Inf importance count as 0 (nm.ts); +Inf is flagged.
-    let ws = select(0.0, select(1.0, -1.0, (wb & 0x80000000u) != 0u) * scaled(wa, kw), wa < 0x7f800000u);
+    let ws = select(0.0, select(1.0, -1.0, (wb & 0x80000000u) != 0u) * abs_scaled(wa, kw), wa < 0x7f800000u);
     part.z += ws;
     part.w += select(ws, 0.0, keep);
   }

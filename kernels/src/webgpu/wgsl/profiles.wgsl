@@ -10,6 +10,8 @@
 //
 // Coordinates: "ext" = slab element index + first_col, so ext 0 is the start of the slab's first row.
 
+// uses: inputWords
+
 struct Params {
   n: u32,          // elements in this slab
   cols: u32,
@@ -29,59 +31,13 @@ struct Params {
 override AXIS: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> src: array<u32>;
 @group(0) @binding(2) var<storage, read_write> records: array<u32>;
 
-// Float32 bits of slab element i.
-fn elem_at(i: u32) -> u32 {
-  if (DTYPE == 0u) {
-    return src[i];
-  }
-  let w = src[i >> 1u];
-  let h = select(w & 0xffffu, w >> 16u, (i & 1u) == 1u);
-  if (DTYPE == 1u) {
-    return h << 16u;
-  }
-  return half_to_f32_bits(h);
-}
-
-// The power of two k that brings the piece's max |x| near 1 (gpuProfiles.ts scaleExponent).
-fn scale_exponent(max_bits: u32) -> i32 {
-  return clamp(127 - i32(max_bits >> 23u), -100, 126);
-}
-
-// |x| * 2^k from the bits a of a finite |x| <= 2^-k * 2^28, built on bits so subnormal inputs count;
-// a result below the normal range is dropped (it is < 2^-126 next to a max near 1).
-fn scaled(a: u32, k: i32) -> f32 {
-  let e = i32(a >> 23u);
-  if (e == 0) {
-    if (k < 23) {
-      return 0.0;
-    }
-    return f32(a) * bitcast<f32>(u32(k - 22) << 23u);
-  }
-  if (e + k < 1) {
-    return 0.0;
-  }
-  return bitcast<f32>(u32(i32(a) + (k << 23u)));
-}
-
-struct Piece {
-  first: u32, // ext index of the first element
-  count: u32,
-  stride: u32,
-}
-
+// The elements of thread t, as ext indices.
 fn piece_of(t: u32) -> Piece {
   let end = P.n + P.first_col;
   if (AXIS == 0u) {
-    let s_all = t + P.first;
-    let row = s_all / P.segs;
-    let s = s_all % P.segs;
-    let row_ext = row * P.cols;
-    let a = max(row_ext + s * P.span, P.first_col);
-    let b = min(row_ext + min((s + 1u) * P.span, P.cols), end);
-    return Piece(a, select(0u, b - a, b > a), 1u);
+    return segment_piece(t + P.first, P.segs, P.span, P.cols, P.first_col, end);
   }
   let c = P.first + t % P.width;
   let r0 = (t / P.width) * P.span;
@@ -100,7 +56,7 @@ fn piece_of(t: u32) -> Piece {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = group_index(wid, P.groups_x) * WG + lid;
+  let t = thread_index(wid, lid, P.groups_x);
   if (t >= P.threads) {
     return;
   }
@@ -111,7 +67,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var nan = false;
   var inf = false;
   for (var j = 0u; j < piece.count; j++) {
-    let a = elem_at(base + j * piece.stride) & 0x7fffffffu;
+    let a = src_elem(base + j * piece.stride) & 0x7fffffffu;
     let finite = a < 0x7f800000u;
     mx = max(mx, select(0u, a, finite));
     nan = nan || a > 0x7f800000u;
@@ -133,7 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var s = vec4<f32>(0.0);
     var total = 0.0;
     for (var j = 0u; j < piece.count; j++) {
-      let v = scaled(elem_at(base + j * piece.stride) & 0x7fffffffu, k);
+      let v = abs_scaled(src_elem(base + j * piece.stride) & 0x7fffffffu, k);
       s[j & 3u] += v * v;
       if ((j & 63u) == 63u) {
         total += (s.x + s.y) + (s.z + s.w);

@@ -22,6 +22,8 @@
 // element's index and the count of elements that tie with it: the host recomputes the winners (or
 // the whole slice of a thread with ties) in float64, which makes max_abs_err exact.
 
+// uses: input
+
 // 0: block scales, 1: rank-1 scales, 2: rank-1 factors (hi, lo per row), 3: one constant estimate.
 override MODE: u32 = 0u;
 // 1: also sum h(v)^2 and (h(v) - h(v_hat))^2 with h(v) = 1 / (sqrt(v) + 1e-6).
@@ -58,7 +60,6 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> src: array<vec4<u32>>;
 // per segment: scale bits (modes 0, 1) or [hi, lo] bits (mode 2); from col_base: per column
 @group(0) @binding(2) var<storage, read> tab: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
@@ -67,9 +68,6 @@ const RECORD_WORDS: u32 = 12u;
 // Keys between the f32 quotient and the exact one: 2.5 ulp, doubled where a binade is crossed.
 const MARGIN: u32 = 8u;
 const UPDATE_EPS: f32 = 1e-6;
-const SIGN: u32 = 0x80000000u;
-const ABS: u32 = 0x7fffffffu;
-const EXP: u32 = 0x7f800000u;
 
 fn th(i: u32) -> u32 {
   return P.th[i >> 2u][i & 3u];
@@ -129,7 +127,7 @@ fn round_f32(sign: u32, q: u32, sticky: bool, e: i32) -> u32 {
 
 // RN(x / s) for finite x and a positive finite s, by long division of the significands.
 fn exact_div(b: u32, s_bits: u32) -> u32 {
-  let a = b & ABS;
+  let a = b & ABS_MASK;
   if (a == 0u) {
     return b;
   }
@@ -150,13 +148,13 @@ fn exact_div(b: u32, s_bits: u32) -> u32 {
     }
     r = r << 1u;
   }
-  return round_f32(b & SIGN, q, r != 0u, e);
+  return round_f32(b & SIGN_BIT, q, r != 0u, e);
 }
 
 // RN(t * s) for nonzero finite t and s, from the 48-bit product of the significands.
 fn exact_mul(t: u32, s: u32) -> u32 {
-  let x = unpack(t & ABS);
-  let y = unpack(s & ABS);
+  let x = unpack(t & ABS_MASK);
+  let y = unpack(s & ABS_MASK);
   let a0 = x.m & 0xffffu;
   let a1 = x.m >> 16u;
   let b0 = y.m & 0xffffu;
@@ -167,9 +165,9 @@ fn exact_mul(t: u32, s: u32) -> u32 {
   let hi = a1 * b1 + (mid >> 16u) + u32(lo < p00);
   let e = x.e + y.e;
   if (hi >= 0x8000u) {
-    return round_f32((t ^ s) & SIGN, (hi << 9u) | (lo >> 23u), (lo & 0x7fffffu) != 0u, e + 47);
+    return round_f32((t ^ s) & SIGN_BIT, (hi << 9u) | (lo >> 23u), (lo & 0x7fffffu) != 0u, e + 47);
   }
-  return round_f32((t ^ s) & SIGN, (hi << 10u) | (lo >> 22u), (lo & 0x3fffffu) != 0u, e + 46);
+  return round_f32((t ^ s) & SIGN_BIT, (hi << 10u) | (lo >> 22u), (lo & 0x3fffffu) != 0u, e + 46);
 }
 
 // ---- x_hat --------------------------------------------------------------------------------------
@@ -205,22 +203,22 @@ fn quant_fast(b: u32, s_bits: u32) -> u32 {
   let es = s_bits >> 23u;
   let xq = bitcast<u32>(bitcast<f32>(b) / bitcast<f32>(s_bits));
   let sc = slot_clear(signed_key(xq));
-  let eq = xq & EXP;
-  var fast = EXACT == 0u && es >= 1u && es <= 252u && eq != EXP && (eq != 0u || (b & ABS) == 0u);
+  let eq = xq & EXP_MASK;
+  var fast = EXACT == 0u && es >= 1u && es <= 252u && eq != EXP_MASK && (eq != 0u || (b & ABS_MASK) == 0u);
   fast = fast && sc.y == 1u;
   let t = tv(sc.x);
-  if ((t & ABS) == 0u) {
+  if ((t & ABS_MASK) == 0u) {
     return select(SLOW, t, fast);
   }
   let p = bitcast<u32>(bitcast<f32>(t) * bitcast<f32>(s_bits));
-  fast = fast && (t & EXP) != 0u && (p & EXP) != 0u;
+  fast = fast && (t & EXP_MASK) != 0u && (p & EXP_MASK) != 0u;
   return select(SLOW, p, fast);
 }
 
 // The same, through the integer paths only.
 fn quant_exact(b: u32, s_bits: u32) -> u32 {
   let t = tv(search(signed_key(exact_div(b, s_bits))));
-  if ((t & ABS) == 0u) {
+  if ((t & ABS_MASK) == 0u) {
     return t;
   }
   return exact_mul(t, s_bits);
@@ -232,7 +230,7 @@ fn factored_fast(hi_bits: u32, lo: f32, c_bits: u32) -> u32 {
   let hi = bitcast<f32>(hi_bits);
   let c = bitcast<f32>(c_bits);
   let pb = bitcast<u32>(hi * c) | P.zero;
-  if ((hi_bits & ABS) == 0u || (c_bits & ABS) == 0u) {
+  if ((hi_bits & ABS_MASK) == 0u || (c_bits & ABS_MASK) == 0u) {
     return pb;
   }
   let p = bitcast<f32>(pb);
@@ -242,7 +240,7 @@ fn factored_fast(hi_bits: u32, lo: f32, c_bits: u32) -> u32 {
   let c2 = c - c1;
   let err = ((h1 * c1 - p) + h1 * c2 + h2 * c1) + h2 * c2;
   let t = err + lo * c;
-  let fast = (hi_bits & EXP) != 0u && (c_bits & EXP) != 0u && (pb & EXP) != 0u;
+  let fast = (hi_bits & EXP_MASK) != 0u && (c_bits & EXP_MASK) != 0u && (pb & EXP_MASK) != 0u;
   return select(SLOW, select(bitcast<u32>(p + t), pb, t == 0.0), fast);
 }
 
@@ -256,12 +254,12 @@ fn factored_exact(hi_bits: u32, c_bits: u32) -> u32 {
 // largest square once scaled).
 // Branch-free: subnormal inputs are normalised on the integer significand.
 fn scaled(b: u32) -> f32 {
-  let a = b & ABS;
+  let a = b & ABS_MASK;
   let sub = a < 0x800000u;
   let sh = select(0u, countLeadingZeros(a | 1u) - 8u, sub);
   let m = select(a & 0x7fffffu, (a << sh) & 0x7fffffu, sub);
   let e2 = select(i32(a >> 23u), 1 - i32(sh), sub) - P.k;
-  let r = bitcast<f32>((b & SIGN) | (u32(clamp(e2, 1, 254)) << 23u) | m);
+  let r = bitcast<f32>((b & SIGN_BIT) | (u32(clamp(e2, 1, 254)) << 23u) | m);
   return select(r, 0.0, e2 < 1 || a == 0u);
 }
 
@@ -287,7 +285,7 @@ fn account(acc: ptr<function, Sums>, b: u32, qb: u32, e: u32, neg_hat: bool) {
   let xs = scaled(b);
   let d = xs - scaled(qb);
   (*acc).count += 1u;
-  (*acc).zeros += u32((qb & ABS) == 0u);
+  (*acc).zeros += u32((qb & ABS_MASK) == 0u);
   let ad = abs(d);
   if (ad > (*acc).max_err) {
     (*acc).max_err = ad;
@@ -297,7 +295,7 @@ fn account(acc: ptr<function, Sums>, b: u32, qb: u32, e: u32, neg_hat: bool) {
   (*acc).ties += u32(ad == (*acc).max_err);
   var terms = vec4<f32>(xs * xs, d * d, 0.0, 0.0);
   if (SECOND == 1u) {
-    (*acc).hnan += u32(b > SIGN || neg_hat);
+    (*acc).hnan += u32(b > SIGN_BIT || neg_hat);
     let x = bitcast<f32>(b);
     let x_hat = bitcast<f32>(qb);
     let rx = sqrt(abs(x));
@@ -328,7 +326,7 @@ const DEFER: u32 = 16u;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let g = group_index(wid, P.groups_x);
-  let first_vec = g * WG * VPT + lid;
+  let first = tile_first(g, lid);
   let epv = elems_per_vec();
   var acc = Sums(0u, 0u, 0u, 0.0, 0u, 0u, vec4<f32>(0.0), vec4<f32>(0.0), 0u);
   var nonfinite = 0u;
@@ -341,7 +339,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   // Segment (block or row, counted from the slab's first) and position of the thread's next word,
   // and of its next element.
-  let p0 = P.pos0 + first_vec * epv;
+  let p0 = P.pos0 + first * epv;
   var seg = p0 / P.seg_len;
   var pos = p0 - seg * P.seg_len;
   var es = seg;
@@ -355,26 +353,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (j >= VPT || nd == DEFER) {
         break;
       }
-      let v = first_vec + j * WG;
-      if (v >= P.vecs) {
+      let w = tile_word(first, j, P.vecs, P.n);
+      if (w.count == 0u) {
         j = VPT;
         break;
       }
-      let q4 = src[v];
       loop {
-        if (k >= epv || nd == DEFER) {
+        if (k >= w.count || nd == DEFER) {
           break;
         }
-        let e = v * epv + k;
-        if (e >= P.n) {
-          k = epv;
-          break;
-        }
-        let b = elem_bits(q4, k);
-        if ((b & ABS) >= EXP) {
+        let e = w.e0 + k;
+        let b = elem_bits(w.q, k);
+        if ((b & ABS_MASK) >= INF_BITS) {
           nonfinite += 1u;
           if (DEQ == 1u) {
-            out[e] = 0x7fc00000u;
+            out[e] = QNAN_BITS;
           }
         } else {
           var qb = 0u;
@@ -393,10 +386,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             w2 = tab[2u * es];
             w3 = tab[P.col_base + ep];
             qb = factored_fast(w2, bitcast<f32>(tab[2u * es + 1u]), w3);
-            neg_hat = w2 > SIGN || w3 > SIGN;
+            neg_hat = w2 > SIGN_BIT || w3 > SIGN_BIT;
           } else {
             qb = P.const_bits;
-            neg_hat = qb > SIGN;
+            neg_hat = qb > SIGN_BIT;
           }
           if (qb == SLOW) {
             def_b[nd] = b;
@@ -406,7 +399,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             nd += 1u;
           } else {
             if (MODE <= 1u) {
-              neg_hat = qb > SIGN;
+              neg_hat = qb > SIGN_BIT;
             }
             account(&acc, b, qb, e, neg_hat);
           }
@@ -418,7 +411,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           es += 1u;
         }
       }
-      if (k >= epv) {
+      if (k >= w.count) {
         // The thread's next word is WG words on.
         j += 1u;
         k = 0u;
@@ -439,10 +432,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       var neg_hat: bool;
       if (MODE <= 1u) {
         qb = quant_exact(def_b[i], def_s[i]);
-        neg_hat = qb > SIGN;
+        neg_hat = qb > SIGN_BIT;
       } else {
         qb = factored_exact(def_s[i], def_c[i]);
-        neg_hat = def_s[i] > SIGN || def_c[i] > SIGN;
+        neg_hat = def_s[i] > SIGN_BIT || def_c[i] > SIGN_BIT;
       }
       account(&acc, def_b[i], qb, def_e[i], neg_hat);
     }

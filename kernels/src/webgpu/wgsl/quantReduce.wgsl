@@ -15,6 +15,8 @@
 // float32 from either agrees unless the sum sits within ~1e-13 of a rounding boundary), whereas
 // float32 partial sums would move factors by ulps. Integer arithmetic also ignores subnormal flushing.
 
+// uses: inputWords
+
 // 0: segments, 1: columns.
 override AXIS: u32 = 0u;
 // Elements (AXIS 0) or rows (AXIS 1) per thread.
@@ -34,54 +36,39 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> src: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
 
 const OUT_WORDS: u32 = 4u;
 const NONE: u32 = 0x7fffffffu; // a NaN: marks "no element here"
 
-// The elements a thread reduces: the j-th, as float32 bits (NONE past the end).
-struct Walk {
-  first: u32, // AXIS 0: first element (slab coordinates); AXIS 1: first index r * cols + col
-  count: u32, // AXIS 0: elements; AXIS 1: rows
-  stride: u32,
-}
-
-fn walk_of(t: u32) -> Walk {
-  let end = P.pos0 + P.n;
+// The elements thread t reduces (AXIS 0: positions from the start of the slab's first segment;
+// AXIS 1: indices r * cols + col from the start of its first row).
+fn piece_of(t: u32) -> Piece {
   if (AXIS == 0u) {
-    // Piece `c` of segment `s`, in coordinates that start at the slab's first segment.
-    let tc = t + P.first_chunk;
-    let s = tc / P.chunks;
-    let c = tc - s * P.chunks;
-    let seg_start = s * P.seg_len;
-    let first = max(seg_start + c * CHUNK, P.pos0);
-    let last = min(seg_start + min((c + 1u) * CHUNK, P.seg_len), end);
-    return Walk(first, select(0u, last - first, last > first), 1u);
+    return segment_piece(t + P.first_chunk, P.chunks, CHUNK, P.seg_len, P.pos0, P.pos0 + P.n);
   }
   let cols = P.seg_len;
   let col = t % cols;
   let strip = t / cols;
-  return Walk(strip * CHUNK * cols + col, CHUNK, cols);
+  return Piece(strip * CHUNK * cols + col, CHUNK, cols);
 }
 
-fn nth(w: Walk, j: u32) -> u32 {
-  let i = w.first + j * w.stride; // counted from the start of the slab's first segment or row
+// Float32 bits of the j-th element of piece w, NONE where it lies outside the slab.
+fn nth(w: Piece, j: u32) -> u32 {
+  let i = w.first + j * w.stride;
   if (j >= w.count || i < P.pos0 || i >= P.pos0 + P.n) {
     return NONE;
   }
-  let k = i - P.pos0;
-  let epv = elems_per_vec();
-  return elem_bits(src[k / epv], k % epv);
+  return src_elem(i - P.pos0);
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = group_index(wid, P.groups_x) * WG + lid;
+  let t = thread_index(wid, lid, P.groups_x);
   if (t >= P.threads) {
     return;
   }
-  let w = walk_of(t);
+  let w = piece_of(t);
   var max_bits = 0u;
   var count = 0u;
   for (var j = 0u; j < w.count; j++) {
@@ -91,43 +78,36 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     max_bits = max(max_bits, select(0u, a, finite));
   }
 
-  var lo = 0u;
-  var hi = 0u;
+  var sum = vec2<u32>(0u);
   if (SUMS == 1u && count > 0u) {
     let base = max(max_bits >> 23u, 1u);
     for (var j = 0u; j < w.count; j++) {
       let b = nth(w, j);
-      let a = b & 0x7fffffffu;
-      if (a >= 0x7f800000u || a == 0u) {
+      let a = b & ABS_MASK;
+      if (a >= INF_BITS || a == 0u) {
         continue;
       }
       let ef = a >> 23u;
       let m = select(a, (a & 0x7fffffu) | 0x800000u, ef != 0u);
       // value = m * 2^(max(ef, 1) - 150) = m * 2^shift units
       let shift = i32(max(ef, 1u)) - i32(base) + 29;
-      var plo = 0u;
-      var phi = 0u;
+      var units = vec2<u32>(0u);
       if (shift >= 0) {
-        let s = u32(shift);
-        plo = m << s;
-        phi = select(0u, m >> (32u - s), s > 0u);
+        units = shl64(m, u32(shift));
       } else if (shift > -25) {
         let s = u32(-shift);
-        plo = (m + (1u << (s - 1u))) >> s;
+        units.x = (m + (1u << (s - 1u))) >> s;
       }
-      if ((b & 0x80000000u) != 0u) {
-        // two's complement negation of phi:plo
-        plo = ~plo + 1u;
-        phi = ~phi + u32(plo == 0u);
+      if ((b & SIGN_BIT) != 0u) {
+        // two's complement negation
+        units = add64(~units, vec2<u32>(1u, 0u));
       }
-      let sum_lo = lo + plo;
-      hi = hi + phi + u32(sum_lo < lo);
-      lo = sum_lo;
+      sum = add64(sum, units);
     }
   }
   let o = t * OUT_WORDS;
   out[o] = max_bits;
   out[o + 1u] = count;
-  out[o + 2u] = lo;
-  out[o + 3u] = hi;
+  out[o + 2u] = sum.x;
+  out[o + 3u] = sum.y;
 }

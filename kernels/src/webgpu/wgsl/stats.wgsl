@@ -7,15 +7,9 @@
 // on c keeps the sums from cancelling. The host turns them into central moments about the exact
 // mean (the d sum corrects c) and merges records pairwise in float64.
 
-struct Params {
-  n: u32,        // elements in this slab
-  vecs: u32,     // vec4<u32> words holding them
-  groups_x: u32, // workgroups along x of the 2-D dispatch
-  _pad: u32,
-}
+// uses: input
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> src: array<vec4<u32>>;
+@group(0) @binding(0) var<uniform> P: SlabShape;
 @group(0) @binding(2) var<storage, read_write> records: array<u32>;
 
 const RECORD_WORDS: u32 = 16u;
@@ -23,34 +17,21 @@ const RECORD_WORDS: u32 = 16u;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let g = group_index(wid, P.groups_x);
-  let first_vec = g * WG * VPT + lid;
-  let epv = elems_per_vec();
+  let first = tile_first(g, lid);
 
   // Pass 1: classification on bits, extremes as keys.
   var count = 0u;
   var zeros = 0u;
-  var nans = 0u;
-  var posinf = 0u;
-  var neginf = 0u;
+  var nf = NonFinite(0u, 0u, 0u);
   var kmin = 0xffffffffu;
   var kmax = 0u;
   for (var j = 0u; j < VPT; j++) {
-    let v = first_vec + j * WG;
-    if (v >= P.vecs) {
-      break;
-    }
-    let q = src[v];
-    let e0 = v * epv;
-    for (var k = 0u; k < epv; k++) {
-      if (e0 + k >= P.n) {
-        break;
-      }
-      let b = elem_bits(q, k);
-      let a = b & 0x7fffffffu;
-      let finite = a < 0x7f800000u;
-      nans += u32(a > 0x7f800000u);
-      posinf += u32(b == 0x7f800000u);
-      neginf += u32(b == 0xff800000u);
+    let w = tile_word(first, j, P.vecs, P.n);
+    for (var k = 0u; k < w.count; k++) {
+      let b = elem_bits(w.q, k);
+      let a = b & ABS_MASK;
+      let finite = a < INF_BITS;
+      nf = count_nonfinite(nf, b);
       zeros += u32(a == 0u);
       count += u32(finite);
       let key = signed_key(b);
@@ -62,29 +43,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // Scale s = 2^(s_exp - 127) >= max|x|, clamped so that 1/s is a normal float (exact, from bits).
   var s_exp = 127u;
   if (count > 0u) {
-    let amax = max(signed_key_to_bits(kmin) & 0x7fffffffu, signed_key_to_bits(kmax) & 0x7fffffffu);
+    let amax = max(signed_key_to_bits(kmin) & ABS_MASK, signed_key_to_bits(kmax) & ABS_MASK);
     s_exp = clamp((amax >> 23u) + select(0u, 1u, (amax & 0x7fffffu) != 0u), 1u, 253u);
   }
   let inv_s = bitcast<f32>((254u - s_exp) << 23u);
 
   // Pass 2: the centre, in units of s (|x / s| <= 1: no overflow whatever the tensor's scale).
+  // Four accumulators (by lane) keep the rounding chains short.
   var sum = vec4<f32>(0.0);
   if (count > 0u) {
     for (var j = 0u; j < VPT; j++) {
-      let v = first_vec + j * WG;
-      if (v >= P.vecs) {
-        break;
-      }
-      let q = src[v];
-      let e0 = v * epv;
-      for (var k = 0u; k < epv; k++) {
-        if (e0 + k >= P.n) {
-          break;
-        }
-        let b = elem_bits(q, k);
-        let finite = (b & 0x7fffffffu) < 0x7f800000u;
-        // Four accumulators (by lane) keep the rounding chains short.
-        sum[k & 3u] += bitcast<f32>(select(0u, b, finite)) * inv_s;
+      let w = tile_word(first, j, P.vecs, P.n);
+      for (var k = 0u; k < w.count; k++) {
+        sum[k & 3u] += finite_value(elem_bits(w.q, k)) * inv_s;
       }
     }
   }
@@ -97,19 +68,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var s4 = vec4<f32>(0.0);
   if (count > 0u) {
     for (var j = 0u; j < VPT; j++) {
-      let v = first_vec + j * WG;
-      if (v >= P.vecs) {
-        break;
-      }
-      let q = src[v];
-      let e0 = v * epv;
-      for (var k = 0u; k < epv; k++) {
-        if (e0 + k >= P.n) {
-          break;
-        }
-        let b = elem_bits(q, k);
-        let finite = (b & 0x7fffffffu) < 0x7f800000u;
-        let d = select(0.0, bitcast<f32>(select(0u, b, finite)) * inv_s - c, finite);
+      let w = tile_word(first, j, P.vecs, P.n);
+      for (var k = 0u; k < w.count; k++) {
+        let b = elem_bits(w.q, k);
+        let d = select(0.0, finite_value(b) * inv_s - c, (b & ABS_MASK) < INF_BITS);
         let d2 = d * d;
         let l = k & 3u;
         s1[l] += d;
@@ -123,9 +85,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let r = (g * WG + lid) * RECORD_WORDS;
   records[r + 0u] = count;
   records[r + 1u] = zeros;
-  records[r + 2u] = nans;
-  records[r + 3u] = posinf;
-  records[r + 4u] = neginf;
+  records[r + 2u] = nf.nan;
+  records[r + 3u] = nf.posinf;
+  records[r + 4u] = nf.neginf;
   records[r + 5u] = kmin;
   records[r + 6u] = kmax;
   records[r + 7u] = bitcast<u32>(c); // in units of s
