@@ -17,16 +17,8 @@ export function formatNumber(x: number | null): string {
   return a >= 1e-3 && a < 1e5 ? String(Number(x.toPrecision(4))) : x.toExponential(3);
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
-}
+// One byte formatter for the CLI and the webviews (it is pure, so it bundles for the browser).
+export { formatBytes } from '../../../server/src/cli/format.ts';
 
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
