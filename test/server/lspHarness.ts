@@ -109,6 +109,16 @@ export async function startLanguageServer(opts: ServerOptions): Promise<LspClien
   });
   rpc.onRequest('window/workDoneProgress/create', () => null);
   rpc.listen();
+  let stopping = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      resolve(code);
+      if (stopping) return;
+      // A server that dies mid-test fails the requests it owed instead of leaving them pending forever.
+      console.error(`the language server exited unexpectedly (code ${code}, signal ${signal}); its stderr:\n${stderr}`);
+      rpc.dispose();
+    }),
+  );
 
   const rootUri = pathToFileURL(opts.root).toString();
   await rpc.sendRequest('initialize', {
@@ -124,7 +134,6 @@ export async function startLanguageServer(opts: ServerOptions): Promise<LspClien
   });
   await rpc.sendNotification('initialized', {});
 
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let version = 0;
   return {
     rpc,
@@ -150,6 +159,7 @@ export async function startLanguageServer(opts: ServerOptions): Promise<LspClien
     request: (method, params, token) => (token ? rpc.sendRequest(method, params, token.token) : rpc.sendRequest(method, params)),
     async stop() {
       // A server that does not shut down and exit is a failure the test reports, never a hang.
+      stopping = true;
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       try {
         await Promise.race([rpc.sendRequest('shutdown'), exited]);
