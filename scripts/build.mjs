@@ -56,6 +56,8 @@ const targets = {
       'webview/histograms': 'webview/src/histograms/main.ts',
       'webview/zeroPoint': 'webview/src/zeroPoint/main.ts',
       'webview/pruning': 'webview/src/pruning/main.ts',
+      'webview/outliers': 'webview/src/outliers/main.ts',
+      'webview/compression': 'webview/src/compression/main.ts',
     },
     outdir: 'dist',
     plugins: [copyPlotly],

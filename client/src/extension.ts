@@ -13,7 +13,7 @@ import { resolveSettings, type SettingKey } from './settings.ts';
 import { explorerContext } from './status/explorerContext.ts';
 import { CheckpointStatusBar } from './status/statusBar.ts';
 import { vscodeUi } from './ui/vscodeUi.ts';
-import { openHistogramPanel, openPruningExplorer, openReportPanel, openZeroPointPanel, registerReportEditor, type PanelHost } from './webviews/index.ts';
+import { openCompressionReport, openHistogramPanel, openOutliersPanel, openPruningExplorer, openReportPanel, openZeroPointPanel, registerReportEditor, type PanelHost } from './webviews/index.ts';
 
 let server: LanguageServer | undefined;
 
@@ -72,6 +72,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     openHistogram: (args) => openHistogramPanel(host, args),
     openZeroPoint: (args) => openZeroPointPanel(host, args),
     openPruningExplorer: (args) => openPruningExplorer(host, args),
+    openOutliers: (args) => openOutliersPanel(host, args),
+    openCompressionReport: (source) => openCompressionReport(host, source),
   };
   const ctx: CommandContext = {
     ui: vscodeUi(output),

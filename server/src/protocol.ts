@@ -11,6 +11,10 @@ import { NotificationType, RequestType, type WorkDoneProgressParams } from 'vsco
 import type { CheckpointPlan } from './analysis/planFromReport.ts';
 import type { PlanStrategy } from './analysis/planTypes.ts';
 import type { PruneResult } from './analysis/prune.ts';
+import type { StructuredPlan } from './analysis/structuredPlan.ts';
+import type { EntryReference } from './compress/entryInfo.ts';
+import type { EntryStats } from './compress/compressEntry.ts';
+import type { ExcpParams } from './compress/excpTensor.ts';
 import type { AnalysisReport, Criterion, HistogramJson, LayerReport, OutliersJson, TensorReport, ZeroPointJson } from './analysis/reportTypes.ts';
 import type { DType } from './formats/types.ts';
 
@@ -217,18 +221,26 @@ export interface PruningPlanParams extends OnCheckpoint, WorkDoneProgressParams 
   criterion?: Criterion;
   /** default error-optimal */
   strategy?: PlanStrategy;
-  /** fixed ratios by layer id */
+  /** fixed ratios by layer id (unstructured plans only) */
   overrides?: Record<string, number>;
+  /**
+   * true: whole attention heads / KV groups and MLP channels (a StructuredPlan; target below 1, no
+   * strategy or overrides). The first one per checkpoint and criterion reads the grouped tensors on the
+   * worker; later targets are allocated from the cached scores.
+   */
+  structured?: boolean;
 }
-/** client → server: per-layer ratios for a target sparsity; fast enough to follow a slider once the checkpoint is analysed. Becomes the current plan (hovers show it). */
-export const PruningPlanRequest = new RequestType<PruningPlanParams, CheckpointPlan, void>('checkpointLens/pruningPlan');
+/** A pruning plan: per-tensor ratios, or (structured) the row/column slices to zero. */
+export type PruningPlanResult = CheckpointPlan | StructuredPlan;
+/** client → server: per-layer ratios for a target sparsity; fast enough to follow a slider once the checkpoint is analysed. An unstructured plan becomes the current plan (hovers show it). */
+export const PruningPlanRequest = new RequestType<PruningPlanParams, PruningPlanResult, void>('checkpointLens/pruningPlan');
 
 export interface ApplyPruningPlanParams extends PruningPlanParams {
   /** where the pruned checkpoint goes (absolute; must not exist): a directory, or a file for a single-file checkpoint */
   output: string;
 }
 export interface ApplyPruningPlanResult extends PruneResult {
-  plan: CheckpointPlan;
+  plan: PruningPlanResult;
 }
 /** client → server: writes the pruned checkpoint (same layout and dtypes, atomically). */
 export const ApplyPruningPlan = new RequestType<ApplyPruningPlanParams, ApplyPruningPlanResult, void>('checkpointLens/applyPruningPlan');
@@ -303,3 +315,27 @@ export interface VerifyResult {
 }
 /** client → server: check a .ckpz archive's structure and checksums. */
 export const Verify = new RequestType<VerifyParams, VerifyResult, void>('checkpointLens/verify');
+
+export interface ArchiveInfoParams {
+  archive: string;
+}
+export interface ArchiveEntrySummary {
+  step: number | null;
+  /** the checkpoint's directory or file name */
+  name: string;
+  mode: 'excp' | 'lossless';
+  params: ExcpParams;
+  reference: EntryReference;
+  /** the entry's share of the archive file (its records; the index aside) */
+  bytes: number;
+  /** what compress measured: sizes, kept counts and errors per tensor, pooled figures */
+  stats: EntryStats;
+}
+export interface ArchiveInfoResult {
+  archive: string;
+  /** size of the archive file */
+  bytes: number;
+  entries: ArchiveEntrySummary[];
+}
+/** client → server: what an archive's entries record (their info sections only: no tensor is decoded). */
+export const ArchiveInfo = new RequestType<ArchiveInfoParams, ArchiveInfoResult, void>('checkpointLens/archiveInfo');

@@ -1,7 +1,7 @@
 // The extension's bundle: `node scripts/build.mjs --only=client` writes dist/client.js, which loads
 // only `vscode` (provided by the editor) and Node's built-ins at run time; everything else is inside.
-// From the server it carries the protocol's message types, the settings parser and a byte formatter,
-// never the analysis, kernels or file formats (the client talks to those through the server).
+// From the server it carries the protocol's message types, the settings parser, a byte formatter and
+// the layer grouping of tensor names (pure string work), never the analyses, kernels or file formats (the client talks to those through the server).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -25,6 +25,6 @@ test('dist/client.js requires only vscode and Node built-ins, and bundles no ser
   const map = JSON.parse(readFileSync('dist/client.js.map', 'utf8')) as { sources: string[] };
   const ours = map.sources.filter((s) => !s.includes('node_modules/')).map((s) => s.replace(/^(\.\.\/)+/, ''));
   const fromServer = ours.filter((s) => !s.startsWith('client/') && !s.startsWith('webview/src/protocol.ts'));
-  assert.deepEqual(fromServer.sort(), ['server/src/cli/format.ts', 'server/src/protocol.ts', 'server/src/settings.ts']);
+  assert.deepEqual(fromServer.sort(), ['server/src/analysis/layers.ts', 'server/src/analysis/layersNaming.ts', 'server/src/cli/format.ts', 'server/src/protocol.ts', 'server/src/settings.ts']);
   assert.ok(map.sources.some((s) => s.includes('node_modules/vscode-languageclient/')), 'vscode-languageclient is bundled');
 });

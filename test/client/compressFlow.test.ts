@@ -69,7 +69,7 @@ test('palette → checkpoint-200 → previous step as reference → ExCP with th
   const summary = ui.messages('info')[0]!;
   assert.equal(summary.text, 'Compressed checkpoint-200 (against checkpoint-100) into checkpoint-200-2.ckpz: 9.52× smaller, 1.95 MiB → 209.9 KiB in 2.1 s. ExCP: weight error 0.81 %, kept 3.1 % of the weight residuals, 10.5 % of the moments.');
   assert.deepEqual(summary.buttons, ['Open Report', 'Reveal Archive']);
-  assert.deepEqual(ctx.panels.opened, [{ view: 'report', args: { checkpoint: `${RUN}/checkpoint-200-2.ckpz` } }]);
+  assert.deepEqual(ctx.panels.opened, [{ view: 'compression', args: { archive: `${RUN}/checkpoint-200-2.ckpz`, fromJob: true } }]);
 });
 
 test('the parameters chosen are remembered: next time they come first, the settings second', async () => {

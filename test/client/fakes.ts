@@ -173,6 +173,13 @@ export class RecordingPanels implements Panels {
   openPruningExplorer(args: unknown) {
     this.opened.push({ view: 'pruning', args });
   }
+  openOutliers(args: unknown) {
+    this.opened.push({ view: 'outliers', args });
+  }
+  /** recorded by archive: a job's whole summary would make the tests' expectations unreadable */
+  openCompressionReport(source: { archive: string; entries?: unknown }) {
+    this.opened.push({ view: 'compression', args: { archive: source.archive, fromJob: source.entries !== undefined } });
+  }
 }
 
 export class MapMemory implements Memory {

@@ -75,7 +75,7 @@ test('Compress Checkpoint…: checkpoint-200 against checkpoint-100, ExCP defaul
   const size = statSync(archive).size;
   const input = ['model.safetensors', 'optimizer.pt', 'trainer_state.json'].reduce((s, f) => s + statSync(ws.path('run', 'checkpoint-200', f)).size, 0);
   assert.ok(Math.abs(Number(m[1]) - input / size) / (input / size) < 0.01, `ratio ${m[1]} vs files ${input} / ${size}`);
-  assert.deepEqual(ctx.panels.opened, [{ view: 'report', args: { checkpoint: archive } }]);
+  assert.deepEqual(ctx.panels.opened, [{ view: 'compression', args: { archive, fromJob: true } }]);
 });
 
 test('Restore Checkpoint…: the server names the reference the archive needs; it is preselected and the restore succeeds', async () => {

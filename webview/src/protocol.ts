@@ -9,7 +9,7 @@
 //
 // Imported by both sides: types and constants only, no DOM and no VS Code.
 
-export type ViewKind = 'report' | 'histograms' | 'zeroPoint' | 'pruning';
+export type ViewKind = 'report' | 'histograms' | 'zeroPoint' | 'pruning' | 'outliers' | 'compression';
 
 /** A checkpoint as the views name it. */
 export interface CheckpointRef {
@@ -25,6 +25,9 @@ export interface PanelArgs {
   histograms: { checkpoint?: string; tensor?: string; compareWith?: string };
   zeroPoint: { checkpoint?: string; tensor?: string };
   pruning: { checkpoint?: string };
+  outliers: { checkpoint?: string; tensor?: string };
+  /** the archive whose report this is (after a compress job, or a .ckpz opened in the editor) */
+  compression: { archive?: string };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,14 +137,19 @@ export interface PlanParams {
   target: number;
   criterion: Criterion;
   strategy: Strategy;
-  /** fixed ratios by layer id */
+  /** fixed ratios by layer id (kept while structured is on, but only unstructured plans use them) */
   overrides: Record<string, number>;
+  /** whole heads and MLP channels instead of single weights (absent: false) */
+  structured?: boolean;
 }
 
 /** A pruning plan for the explorer: per-layer arrays are aligned with `layers`. */
 export interface PlanView {
+  /** whole heads and channels (strategy does not apply, nothing is fixed, `groups` says what goes) */
+  structured: boolean;
   criterion: Criterion;
-  strategy: Strategy;
+  /** null for structured plans */
+  strategy: Strategy | null;
   target: number;
   feasible: boolean;
   messages: string[];
@@ -152,14 +160,17 @@ export interface PlanView {
   relErr: Float64Array;
   /** 1 where the ratio is a user override */
   fixed: Uint8Array;
+  /** structured plans: what each layer loses, e.g. "kv_group 1/2 · mlp_channel 40/256"; null otherwise */
+  groups: string[] | null;
   paramsBefore: number;
   paramsAfter: number;
   removed: number;
   achievedSparsity: number;
   relErrTotal: number;
   lowerBoundRelErr: number | null;
-  denseBytes: number;
-  sparseBitmaskBytes: number;
+  /** null for structured plans (zeroed in place: the file keeps its size) */
+  denseBytes: number | null;
+  sparseBitmaskBytes: number | null;
   bytesNote: string;
   /** which tensors the plan covers */
   scope: string;
@@ -237,10 +248,14 @@ export interface ReportSelect {
   tensor: string;
 }
 
+/** The views the report's details pane links to. */
+export type LinkedView = 'histograms' | 'zeroPoint' | 'outliers';
+export const LINKED_VIEWS: readonly LinkedView[] = ['histograms', 'zeroPoint', 'outliers'];
+
 /** webview → host: open another view on a tensor of this checkpoint. */
 export interface ReportOpen {
   type: 'report/open';
-  view: 'histograms' | 'zeroPoint';
+  view: LinkedView;
   tensor: string;
 }
 
@@ -353,6 +368,105 @@ export interface PruningApplied {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Outliers
+
+/** One side (rows or columns) of a tensor's 2-D view. */
+export interface OutlierProfileView {
+  /** max |w| of every row (or column) */
+  maxAbs: Float32Array;
+  /** the outliers' indices, ascending: max |w| above k times the median */
+  indices: Uint32Array;
+  /** lower median of the nonzero entries of maxAbs */
+  median: number;
+}
+
+/** host → webview: the checkpoint; the webview then sends outliers/request. */
+export interface OutliersContext {
+  type: 'outliers/context';
+  args: PanelArgs['outliers'];
+  checkpoint: CheckpointRef;
+}
+
+/** webview → host: the profiles of a tensor, outliers at k times the median (null: the outlierK setting). */
+export interface OutliersRequest {
+  type: 'outliers/request';
+  requestId: number;
+  tensor: string;
+  k: number | null;
+}
+
+/** host → webview: the answer to outliers/request. */
+export interface OutliersData {
+  type: 'outliers/data';
+  requestId: number;
+  tensor: string;
+  /** the factor the outliers were marked with */
+  k: number;
+  /** the 2-D view [rows, cols] = [d0, d1·…·dk] */
+  view: [number, number];
+  pattern: OutlierClass;
+  rows: OutlierProfileView;
+  cols: OutlierProfileView;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compression report
+
+/** Per-layer figures of one ExCP entry; every array has one entry per layer id (NaN: none). */
+export interface CompressionLayers {
+  ids: string[];
+  /** elements of the layer's ExCP-coded tensors */
+  params: Float64Array;
+  /** share of weight residuals kept (pruned ones restore as the reference) */
+  keptW: Float64Array;
+  /** share of Adam moment entries kept */
+  keptM: Float64Array;
+  /** pooled ||Ŵ − W|| / ||W|| */
+  relErrW: Float64Array;
+  /** pooled relative error of Adam's update size h(v) from the restored second moment */
+  updateRelErr: Float64Array;
+  /** parameters of the layer stored losslessly inside the ExCP entry */
+  lossless: Float64Array;
+}
+
+/** One archive entry (one checkpoint). */
+export interface CompressionEntry {
+  name: string;
+  step: number | null;
+  mode: 'excp' | 'lossless';
+  origBytes: number;
+  compressedBytes: number;
+  ratio: number;
+  /** pooled over the entry (null: lossless) */
+  keptW: number | null;
+  keptM: number | null;
+  relErrW: number | null;
+  updateRelErr: number | null;
+  /** e.g. "α 5e-5 · β 2 · 4-bit residuals · 4-bit moments" (ExCP), "bit-exact" (lossless) */
+  params: string;
+  /** what its residuals are taken against, in words */
+  reference: string;
+  /** parameters stored losslessly in an ExCP entry, with why */
+  losslessParams: Array<{ name: string; reason: string }>;
+  layers: CompressionLayers;
+}
+
+/** host → webview: the whole report. */
+export interface CompressionData {
+  type: 'compression/data';
+  args: PanelArgs['compression'];
+  archive: CheckpointRef;
+  /** 'job': the summary of the compress run that just ended; 'archive': read back from the file */
+  source: 'job' | 'archive';
+  origBytes: number;
+  compressedBytes: number;
+  ratio: number;
+  /** how long the job took (null: read from an archive) */
+  seconds: number | null;
+  entries: CompressionEntry[];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Per view and direction
 
 export interface Messages {
@@ -371,6 +485,14 @@ export interface Messages {
   pruning: {
     toWebview: CommonToWebview | PruningContext | PruningPlanResult | PruningPlanError | PruningApplied;
     toHost: Ready | PruningPlanMessage | PruningApply | PruningExport;
+  };
+  outliers: {
+    toWebview: CommonToWebview | OutliersContext | OutliersData | TensorList;
+    toHost: Ready | OutliersRequest | RequestTensors;
+  };
+  compression: {
+    toWebview: CommonToWebview | CompressionData;
+    toHost: Ready;
   };
 }
 

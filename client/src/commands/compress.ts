@@ -116,6 +116,6 @@ export async function compressCheckpoint(ctx: CommandContext, ...args: unknown[]
   const result = await runJob(ctx, `Compressing ${checkpointName(source.path)}`, (token, onProgress) => ctx.server.request(Compress, params, { token, onProgress }));
   if (!result) return;
   const button = await ctx.ui.message('info', compressSummary(result, source.path, reference), 'Open Report', 'Reveal Archive');
-  if (button === 'Open Report') ctx.panels.openReport({ checkpoint: result.archive });
+  if (button === 'Open Report') ctx.panels.openCompressionReport(result.summary);
   else if (button === 'Reveal Archive') await ctx.ui.reveal(result.archive);
 }

@@ -1,5 +1,6 @@
 // What a command gets to work with. Every piece is an interface, so the flows run in tests without
 // VS Code: extension.ts binds them to the editor, tests to fakes or a real server over stdio.
+import type { CompressSummary } from '../../../server/src/compress/compress.ts';
 import type { ServerSettings } from '../../../server/src/settings.ts';
 import type { ServerApi } from '../lsp/serverApi.ts';
 import type { Ui } from '../ui/ui.ts';
@@ -10,6 +11,9 @@ export interface Panels {
   openHistogram(args: { checkpoint?: string; tensor?: string; compareWith?: string }): void;
   openZeroPoint(args: { checkpoint?: string; tensor?: string }): void;
   openPruningExplorer(args: { checkpoint?: string }): void;
+  openOutliers(args: { checkpoint?: string; tensor?: string }): void;
+  /** after a compress job its summary; otherwise the archive, whose records are read */
+  openCompressionReport(source: CompressSummary | { archive: string }): void;
 }
 
 /** Values kept across sessions (the extension's globalState). */

@@ -1,6 +1,6 @@
 // The commands that open a webview: from a hover link or the custom editor they carry
 // `{ checkpoint, tensor }`; from the explorer a path; from the palette nothing, and then a pick
-// (the active checkpoint preselected).
+// (the active checkpoint preselected). A .ckpz archive's report is its compression report.
 import { ListCheckpoints, type CheckpointEntry } from '../../../server/src/protocol.ts';
 import { targetFromArgs, type CommandTarget } from './args.ts';
 import { isOpenCheckpoint, pickCheckpoint } from './checkpointPicks.ts';
@@ -17,7 +17,10 @@ async function resolveTarget(ctx: CommandContext, args: readonly unknown[], titl
 
 export async function openReport(ctx: CommandContext, ...args: unknown[]): Promise<void> {
   const t = await resolveTarget(ctx, args, 'Open Checkpoint Report', (e) => e.error === null);
-  if (t) ctx.panels.openReport({ checkpoint: t.checkpoint, ...(t.tensor !== undefined && { tensor: t.tensor }) });
+  if (!t) return;
+  const archive = t.checkpoint?.toLowerCase().endsWith('.ckpz') ? t.checkpoint : undefined;
+  if (archive !== undefined) ctx.panels.openCompressionReport({ archive });
+  else ctx.panels.openReport({ checkpoint: t.checkpoint, ...(t.tensor !== undefined && { tensor: t.tensor }) });
 }
 
 export async function showHistograms(ctx: CommandContext, ...args: unknown[]): Promise<void> {
@@ -39,4 +42,9 @@ export async function showZeroPoint(ctx: CommandContext, ...args: unknown[]): Pr
 export async function openPruningExplorer(ctx: CommandContext, ...args: unknown[]): Promise<void> {
   const t = await resolveTarget(ctx, args, 'Open Pruning Explorer', isOpenCheckpoint);
   if (t) ctx.panels.openPruningExplorer({ checkpoint: t.checkpoint });
+}
+
+export async function showOutliers(ctx: CommandContext, ...args: unknown[]): Promise<void> {
+  const t = await resolveTarget(ctx, args, 'Show Outliers', isOpenCheckpoint);
+  if (t) ctx.panels.openOutliers({ checkpoint: t.checkpoint, ...(t.tensor !== undefined && { tensor: t.tensor }) });
 }

@@ -5,7 +5,7 @@ import { HoverCommand } from '../../../server/src/protocol.ts';
 import { compareCheckpoints } from './compare.ts';
 import { compressCheckpoint } from './compress.ts';
 import type { CommandContext } from './context.ts';
-import { openPruningExplorer, openReport, showHistograms, showZeroPoint } from './panels.ts';
+import { openPruningExplorer, openReport, showHistograms, showOutliers, showZeroPoint } from './panels.ts';
 import { restoreCheckpoint } from './restore.ts';
 import { selectActiveCheckpoint } from './select.ts';
 import { verifyArchive } from './verify.ts';
@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { id: HoverCommand.openReport, title: 'Open Checkpoint Report', needsServer: true, run: openReport },
   { id: HoverCommand.showHistogram, title: 'Show Moment Histograms', needsServer: true, run: showHistograms },
   { id: HoverCommand.showZeroPoint, title: 'Show Zero-Point Effect', needsServer: true, run: showZeroPoint },
+  { id: 'checkpointLens.showOutliers', title: 'Show Outliers', needsServer: true, run: showOutliers },
   { id: 'checkpointLens.openPruningExplorer', title: 'Open Pruning Explorer', needsServer: true, run: openPruningExplorer },
   { id: 'checkpointLens.selectCheckpoint', title: 'Select Active Checkpoint', needsServer: true, run: selectActiveCheckpoint },
   { id: 'checkpointLens.compare', title: 'Compare Checkpoints', needsServer: true, run: compareCheckpoints },

@@ -1,15 +1,15 @@
 // From the language server's JSON results (server/src/protocol.ts, analysis/reportTypes.ts) to the
 // webview protocol's shapes: numeric arrays become typed arrays, rows keep only what the views show.
 // Pure functions without VS Code, so the webview tests feed real analysis results through them.
-import type { CheckpointPlan } from '../../../server/src/analysis/planFromReport.ts';
-import type { HistogramJson, LayerReport, QuantJson, StatsJson, TensorReport, ZeroPointJson, ZeroPointSide } from '../../../server/src/analysis/reportTypes.ts';
+// Pruning plans: convertPlan.ts; compression summaries: convertCompression.ts.
+import type { HistogramJson, LayerReport, OutliersJson, QuantJson, StatsJson, TensorReport, ZeroPointJson, ZeroPointSide } from '../../../server/src/analysis/reportTypes.ts';
 import type { CheckpointEntry, LayerReportResult, TensorSummaryResult } from '../../../server/src/protocol.ts';
 import type {
   CheckpointRef,
   HistogramData,
   LayerSeries,
+  OutliersData,
   PanelArgs,
-  PlanView,
   ReportData,
   ReportDetails,
   SchemeInfo,
@@ -167,29 +167,19 @@ export function zeroPointData(requestId: number, tensor: string, z: ZeroPointJso
   return { type: 'zeroPoint/data', requestId, tensor, original: zeroSide(z.original), withZero: zeroSide(z.with_zero), withoutZero: zeroSide(z.without_zero) };
 }
 
-export function planView(p: CheckpointPlan): PlanView {
-  const per = (f: (l: CheckpointPlan['layers'][number]) => number) => Float64Array.from(p.layers, f);
+/** The outlier view's data from checkpointLens/outlierProfile (asked for with its profiles). */
+export function outliersData(requestId: number, tensor: string, o: OutliersJson): OutliersData {
+  if (!o.row_max_abs || !o.col_max_abs) throw new Error(`the outlier profile of '${tensor}' came without its row and column profiles`);
   return {
-    criterion: p.criterion,
-    strategy: p.strategy,
-    target: p.target,
-    feasible: p.feasible,
-    messages: p.messages,
-    layers: p.layers.map((l) => l.layer),
-    params: per((l) => l.params),
-    ratio: per((l) => l.ratio),
-    kept: per((l) => l.kept),
-    relErr: per((l) => l.relErr),
-    fixed: Uint8Array.from(p.layers, (l) => (l.fixed ? 1 : 0)),
-    paramsBefore: p.paramsBefore,
-    paramsAfter: p.paramsAfter,
-    removed: p.removed,
-    achievedSparsity: p.achievedSparsity,
-    relErrTotal: p.relErr,
-    lowerBoundRelErr: p.lowerBoundRelErr ?? null,
-    denseBytes: p.bytes.denseBytes,
-    sparseBitmaskBytes: p.bytes.sparseBitmaskBytes,
-    bytesNote: p.bytes.note,
-    scope: p.scope,
+    type: 'outliers/data',
+    requestId,
+    tensor,
+    k: o.k,
+    view: o.view,
+    pattern: o.pattern,
+    rows: { maxAbs: Float32Array.from(o.row_max_abs), indices: Uint32Array.from(o.rows.indices), median: o.rows.median },
+    cols: { maxAbs: Float32Array.from(o.col_max_abs), indices: Uint32Array.from(o.cols.indices), median: o.cols.median },
   };
 }
+
+export { planView } from './convertPlan.ts';

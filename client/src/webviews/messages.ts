@@ -1,6 +1,6 @@
 // Checks what a webview posts before the host acts on it: a webview renders data from checkpoint
 // files, so its messages are validated like any other input and rebuilt with only the known fields.
-import { CRITERIA, STRATEGIES, type PanelArgs, type PlanParams, type ToHost, type ViewKind, type XScale } from '../../../webview/src/protocol.ts';
+import { CRITERIA, LINKED_VIEWS, STRATEGIES, type LinkedView, type PanelArgs, type PlanParams, type ToHost, type ViewKind, type XScale } from '../../../webview/src/protocol.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -18,8 +18,14 @@ export function planParams(x: unknown): PlanParams | undefined {
     if (!isRatio(r)) return undefined;
     overrides[layer] = r;
   }
-  return { target: x.target, criterion: x.criterion as PlanParams['criterion'], strategy: x.strategy as PlanParams['strategy'], overrides };
+  if (x.structured !== undefined && typeof x.structured !== 'boolean') return undefined;
+  const params: PlanParams = { target: x.target, criterion: x.criterion as PlanParams['criterion'], strategy: x.strategy as PlanParams['strategy'], overrides };
+  if (x.structured !== undefined) params.structured = x.structured;
+  return params;
 }
+
+/** A positive, finite outlier factor (null: the setting's). */
+const isK = (x: unknown): x is number | null => x === null || (typeof x === 'number' && Number.isFinite(x) && x > 0 && x <= 1e6);
 
 /** The message as the view's protocol defines it, or undefined for anything else. */
 export function parseWebviewMessage<V extends ViewKind>(view: V, raw: unknown): ToHost<V> | undefined {
@@ -32,7 +38,7 @@ function parse(view: ViewKind, m: unknown): ToHost<ViewKind> | undefined {
   switch (view) {
     case 'report':
       if (m.type === 'report/select' && isString(m.tensor)) return { type: 'report/select', tensor: m.tensor };
-      if (m.type === 'report/open' && (m.view === 'histograms' || m.view === 'zeroPoint') && isString(m.tensor)) return { type: 'report/open', view: m.view, tensor: m.tensor };
+      if (m.type === 'report/open' && LINKED_VIEWS.includes(m.view as LinkedView) && isString(m.tensor)) return { type: 'report/open', view: m.view as LinkedView, tensor: m.tensor };
       return undefined;
     case 'histograms':
       if (m.type === 'requestTensors') return { type: 'requestTensors' };
@@ -52,6 +58,13 @@ function parse(view: ViewKind, m: unknown): ToHost<ViewKind> | undefined {
       if (m.type === 'pruning/export') return { type: 'pruning/export', params };
       return undefined;
     }
+    case 'outliers':
+      if (m.type === 'requestTensors') return { type: 'requestTensors' };
+      if (m.type === 'outliers/request' && isId(m.requestId) && isString(m.tensor) && isK(m.k)) return { type: 'outliers/request', requestId: m.requestId, tensor: m.tensor, k: m.k };
+      return undefined;
+    case 'compression':
+      // The report only shows: `ready` (handled above) is all it sends.
+      return undefined;
   }
 }
 
@@ -63,6 +76,8 @@ export function restoredArgs<V extends ViewKind>(view: V, state: unknown): Panel
     histograms: ['checkpoint', 'tensor', 'compareWith'],
     zeroPoint: ['checkpoint', 'tensor'],
     pruning: ['checkpoint'],
+    outliers: ['checkpoint', 'tensor'],
+    compression: ['archive'],
   };
   const args: Record<string, string> = {};
   for (const k of keys[view]) if (isString(state.args[k])) args[k] = state.args[k];

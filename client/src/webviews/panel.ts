@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { PanelArgs, ViewKind } from '../../../webview/src/protocol.ts';
 import { createController } from './controllers/create.ts';
-import type { Controller, ControllerContext, HostUi, ServerApi } from './hostApi.ts';
+import type { Controller, ControllerContext, HostUi, PanelSeeds, ServerApi } from './hostApi.ts';
 import { makeNonce, webviewHtml } from './html.ts';
 import { parseWebviewMessage } from './messages.ts';
 import { PLOTLY_BUNDLE, VIEWS, WEBVIEW_DIST } from './views.ts';
@@ -48,6 +48,7 @@ export class ViewPanel<V extends ViewKind> {
     args: PanelArgs[V],
     deps: PanelDeps,
     onDispose: () => void,
+    seed?: PanelSeeds[V],
   ) {
     const webview = panel.webview;
     webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: webviewOptions(deps.extensionUri).localResourceRoots };
@@ -59,7 +60,7 @@ export class ViewPanel<V extends ViewKind> {
         if (!this.abort.signal.aborted) void webview.postMessage(message);
       },
     };
-    this.controller = createController(view, ctx, args);
+    this.controller = createController(view, ctx, args, seed);
     this.subscriptions.push(
       webview.onDidReceiveMessage((raw: unknown) => {
         const message = parseWebviewMessage(view, raw);
@@ -80,8 +81,8 @@ export class ViewPanel<V extends ViewKind> {
   }
 
   /** A command reuses the panel: the webview gets the new context as after a reload. */
-  retarget(args: PanelArgs[V]): void {
-    this.controller.retarget(args);
+  retarget(args: PanelArgs[V], seed?: PanelSeeds[V]): void {
+    this.controller.retarget(args, seed);
     void this.controller.handle({ type: 'ready' });
   }
 }

@@ -1,4 +1,5 @@
-// The read-only custom editor for .safetensors and .ckpz files: the checkpoint report of that file.
+// The read-only custom editor for .safetensors and .ckpz files: the checkpoint report of a checkpoint,
+// the compression report of an archive (index.ts decides which).
 import type * as vscode from 'vscode';
 
 export class ReportEditorProvider implements vscode.CustomReadonlyEditorProvider {

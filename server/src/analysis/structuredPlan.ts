@@ -49,13 +49,31 @@ export interface StructuredPlan {
   messages: string[];
 }
 
-interface ScoredSet {
+/** One group set of a block with its groups' summed importance and squared weights. */
+export interface ScoredSet {
+  /** index into StructuredScores.layers */
   layer: number;
   set: GroupSet;
   score: Float64Array;
   sqErr: Float64Array;
   /** parameters in one group */
   groupParams: number;
+}
+
+/**
+ * Everything a structured plan needs that does not depend on the target: the scored groups and the
+ * order they go in. Reading and scoring the tensors is the slow part; allocating a target from this
+ * takes microseconds, so a slider can follow it. Plain data (structured-cloneable across threads).
+ */
+export interface StructuredScores {
+  criterion: Criterion;
+  alpha?: number;
+  scope: string;
+  layers: Array<{ id: string; params: number; sqNorm: number; importanceTotal: number }>;
+  sets: ScoredSet[];
+  /** every group as (set, group), lowest score per parameter first */
+  orderSet: Uint32Array;
+  orderGroup: Uint32Array;
 }
 
 /** Attention heads (MHA) or KV groups (GQA), and MLP channels; query heads alone need a uniform count per KV head, so they are left out. */
@@ -86,8 +104,7 @@ async function layerInputs(tensors: CheckpointTensor[], criterion: Criterion, al
   return { imp, sq, sqNorm };
 }
 
-export async function planStructured(ckpt: Checkpoint, req: StructuredPlanRequest): Promise<StructuredPlan> {
-  if (!(req.target >= 0 && req.target < 1)) throw new RangeError('the structured target must be in [0, 1)');
+export async function scoreStructured(ckpt: Checkpoint, req: Omit<StructuredPlanRequest, 'target'>): Promise<StructuredScores> {
   const arch = describeArchitecture(ckpt.tensors, { config: await readConfig(ckpt) });
   const layers = structuredGroups(arch);
   if (layers.length === 0) {
@@ -95,7 +112,7 @@ export async function planStructured(ckpt: Checkpoint, req: StructuredPlanReques
   }
   const byName = new Map(ckpt.tensors.map((t) => [t.name, t]));
   const sets: ScoredSet[] = [];
-  const perLayer: Array<{ id: string; params: number; sqNorm: number; importanceTotal: number }> = [];
+  const perLayer: StructuredScores['layers'] = [];
   for (const [li, lg] of layers.entries()) {
     req.signal?.throwIfAborted();
     const planned = lg.sets.filter((s) => PLANNED_KINDS.includes(s.kind));
@@ -107,22 +124,35 @@ export async function planStructured(ckpt: Checkpoint, req: StructuredPlanReques
     perLayer.push({ id: lg.layer, params: tensors.reduce((s, t) => s + t.numel, 0), sqNorm, importanceTotal });
     for (const set of planned) sets.push({ layer: li, set, score: scoreGroups(set, imp), sqErr: scoreGroups(set, sq), groupParams: groupParams(set) });
   }
-
-  const total = perLayer.reduce((s, l) => s + l.params, 0);
-  const goal = req.target * total;
   const candidates: Array<{ s: number; g: number; key: number }> = [];
   for (const [s, ss] of sets.entries()) for (let g = 0; g < ss.set.count; g++) candidates.push({ s, g, key: ss.score[g]! / ss.groupParams });
   candidates.sort((a, b) => a.key - b.key || a.s - b.s || a.g - b.g);
+  return {
+    criterion: req.criterion,
+    alpha: req.alpha,
+    scope: `${arch.family} attention ${arch.shape.headDim === null ? '(no head split known: MLP channels only)' : 'heads/KV groups'} and MLP channels of numbered blocks`,
+    layers: perLayer,
+    sets,
+    orderSet: Uint32Array.from(candidates, (c) => c.s),
+    orderGroup: Uint32Array.from(candidates, (c) => c.g),
+  };
+}
+
+/** The plan for a target from scored groups: lowest score per parameter first, every set keeping one group. */
+export function allocateStructured(scores: StructuredScores, target: number): StructuredPlan {
+  if (!(target >= 0 && target < 1)) throw new RangeError('the structured target must be in [0, 1)');
+  const { sets, layers: perLayer } = scores;
+  const total = perLayer.reduce((s, l) => s + l.params, 0);
+  const goal = target * total;
   const removedBySet = sets.map(() => [] as number[]);
   let removed = 0;
-  for (const c of candidates) {
-    if (removed >= goal) break;
-    const ss = sets[c.s]!;
-    if (removedBySet[c.s]!.length >= ss.set.count - 1) continue;
-    removedBySet[c.s]!.push(c.g);
+  for (let i = 0; i < scores.orderSet.length && removed < goal; i++) {
+    const s = scores.orderSet[i]!;
+    const ss = sets[s]!;
+    if (removedBySet[s]!.length >= ss.set.count - 1) continue;
+    removedBySet[s]!.push(scores.orderGroup[i]!);
     removed += ss.groupParams;
   }
-
   const slices: SliceRef[] = [];
   const layerPlans: StructuredLayerPlan[] = perLayer.map((l) => ({ layer: l.id, params: l.params, removed: 0, ratio: 0, relErr: 0, importanceRemovedFrac: 0, groups: [] }));
   const sqRemoved = perLayer.map(() => 0);
@@ -152,8 +182,8 @@ export async function planStructured(ckpt: Checkpoint, req: StructuredPlanReques
   if (removed < goal) messages.push(`only ${removed} of the ${Math.ceil(goal)} parameters asked for can go: every block keeps at least one head and one channel`);
   return {
     structured: true,
-    criterion: req.criterion,
-    target: req.target,
+    criterion: scores.criterion,
+    target,
     paramsBefore: total,
     paramsAfter: total - removed,
     removed,
@@ -162,8 +192,13 @@ export async function planStructured(ckpt: Checkpoint, req: StructuredPlanReques
     layers: layerPlans,
     slices,
     tensors: {},
-    alpha: req.alpha,
-    scope: `${arch.family} attention ${arch.shape.headDim === null ? '(no head split known: MLP channels only)' : 'heads/KV groups'} and MLP channels of numbered blocks`,
+    alpha: scores.alpha,
+    scope: scores.scope,
     messages,
   };
+}
+
+export async function planStructured(ckpt: Checkpoint, req: StructuredPlanRequest): Promise<StructuredPlan> {
+  if (!(req.target >= 0 && req.target < 1)) throw new RangeError('the structured target must be in [0, 1)');
+  return allocateStructured(await scoreStructured(ckpt, req), req.target);
 }

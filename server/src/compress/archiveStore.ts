@@ -62,7 +62,8 @@ export async function createArchiveOut(path: string, opts: { append: boolean; si
 }
 
 export interface ArchiveIn {
-  entries: Array<{ info: EntryInfo; reader: SectionReader }>;
+  /** `bytes`: the entry's records in the file (what it costs; the index aside) */
+  entries: Array<{ info: EntryInfo; reader: SectionReader; bytes: number }>;
   /** every checksum; problems as messages (the container names the section) */
   verifyAll(progress: (done: number, message: string) => void, signal?: AbortSignal): Promise<{ sections: number; errors: string[] }>;
   close(): Promise<void>;
@@ -95,7 +96,7 @@ export async function openArchiveIn(path: string): Promise<ArchiveIn> {
       } catch (err) {
         throw err instanceof FormatError ? err : new FormatError(`entry ${e.label ?? e.step ?? e.index}: unreadable entry record (${(err as Error).message})`, path);
       }
-      entries.push({ info, reader });
+      entries.push({ info, reader, bytes: entryBytes(e) });
     }
     return {
       entries,

@@ -6,6 +6,7 @@ import { defaultCacheDir } from '../analysis/reportCache.ts';
 import { Planner, type CheckpointPlan } from '../analysis/planFromReport.ts';
 import type { AnalysisOptions } from '../analysis/analysisOptions.ts';
 import type { AnalysisReport, Criterion, TensorReport } from '../analysis/reportTypes.ts';
+import type { StructuredScores } from '../analysis/structuredPlan.ts';
 import type { ServerSettings } from '../settings.ts';
 import type { JobRunner, Subscriber } from './jobRunner.ts';
 import type { AnalysisWorker } from './workerClient.ts';
@@ -41,6 +42,7 @@ export class AnalysisStore {
   private readonly single = new Map<string, TensorReport>();
   private readonly planners = new Map<string, Planner>();
   private readonly plans = new Map<string, { fingerprint: string; plan: CheckpointPlan }>();
+  private readonly structured = new Map<string, StructuredScores>();
 
   constructor(private readonly host: StoreHost) {}
 
@@ -133,6 +135,24 @@ export class AnalysisStore {
       remember(this.planners, key, p, MAX_FULL_REPORTS * 4);
     }
     return p;
+  }
+
+  /**
+   * A checkpoint's heads and channels scored by a criterion, for structured plans: computed once on the
+   * worker (it reads every grouped tensor), then every target is allocated from it in microseconds.
+   */
+  async structuredScores(ck: IndexedCheckpoint, criterion: Criterion, alpha: number, sub: Subscriber): Promise<StructuredScores> {
+    const key = JSON.stringify([ck.entry.path, ck.fingerprint, criterion, alpha]);
+    const have = this.structured.get(key);
+    if (have) return have;
+    const scores = await this.host.jobs.run(
+      `structured|${key}`,
+      `Scoring heads and channels of ${ck.entry.label}`,
+      (signal) => this.host.worker.run({ kind: 'structuredScores', path: ck.entry.path, criterion, alpha }, this.host.settings().computeBackend, signal),
+      sub,
+    );
+    remember(this.structured, key, scores, MAX_FULL_REPORTS);
+    return scores;
   }
 
   setPlan(ck: IndexedCheckpoint, plan: CheckpointPlan): void {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { createBackend, type BackendChoice, type CreatedBackend } from '../../../kernels/src/index.ts';
 import type { FromWorker, Job, ToWorker, WorkerError } from './workerProtocol.ts';
-import { runAnalyzeJob, runHistogramJob, runPruneJob } from './workerJobs.ts';
+import { runAnalyzeJob, runHistogramJob, runPruneJob, runStructuredScoresJob } from './workerJobs.ts';
 import { runCompressJob, runRestoreJob, runVerifyJob } from './compressionJobs.ts';
 
 const port = parentPort;
@@ -63,6 +63,8 @@ async function run(id: number, choice: BackendChoice, job: Job, signal: AbortSig
       return runHistogramJob((await backendFor(choice)).backend, job, signal);
     case 'prune':
       return runPruneJob(job, signal);
+    case 'structuredScores':
+      return runStructuredScoresJob(job, signal);
     case 'compress':
       return runCompressJob((await backendFor(choice)).backend, job, signal, progress);
     case 'restore':

@@ -6,12 +6,13 @@ import { histogram, linearSpec, logAbsSpec, updateSpec } from '../analysis/histo
 import { pruneCheckpoint, type PruneResult } from '../analysis/prune.ts';
 import { cacheKey, readCached, writeCached } from '../analysis/reportCache.ts';
 import type { HistogramJson } from '../analysis/reportTypes.ts';
+import { scoreStructured, type StructuredScores } from '../analysis/structuredPlan.ts';
 import { asFloat32, loadTensorData } from '../analysis/tensorInput.ts';
 import type { CheckpointTensor } from '../checkpoint/model.ts';
 import { openCheckpoint } from '../checkpoint/open.ts';
 import { FormatError } from '../formats/types.ts';
 import { summarizeStats, type Backend, type BackendChoice, type TensorData } from '../../../kernels/src/index.ts';
-import type { AnalyzeJob, HistogramJob, JobResults, PruneJob } from './workerProtocol.ts';
+import type { AnalyzeJob, HistogramJob, JobResults, PruneJob, StructuredScoresJob } from './workerProtocol.ts';
 
 export type Progress = (done: number, total: number, item: string) => void;
 
@@ -75,4 +76,8 @@ export async function runHistogramJob(backend: Backend, job: HistogramJob, signa
 
 export async function runPruneJob(job: PruneJob, signal: AbortSignal): Promise<PruneResult> {
   return pruneCheckpoint(await openCheckpoint(job.path), job.plan, job.output, signal);
+}
+
+export async function runStructuredScoresJob(job: StructuredScoresJob, signal: AbortSignal): Promise<StructuredScores> {
+  return scoreStructured(await openCheckpoint(job.path), { criterion: job.criterion, alpha: job.alpha, signal });
 }

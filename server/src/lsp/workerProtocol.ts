@@ -2,7 +2,8 @@
 // checkpoints by path (headers are cheap) so only paths and options cross the thread boundary.
 import type { AnalysisOptions } from '../analysis/analysisOptions.ts';
 import type { PlanFile, PruneResult } from '../analysis/prune.ts';
-import type { AnalysisReport, HistogramJson } from '../analysis/reportTypes.ts';
+import type { AnalysisReport, Criterion, HistogramJson } from '../analysis/reportTypes.ts';
+import type { StructuredScores } from '../analysis/structuredPlan.ts';
 import type { BackendChoice } from '../../../kernels/src/index.ts';
 import type { CompressParams, HistogramKind, RestoreParams, VerifyParams } from '../protocol.ts';
 import type { CompressSummary } from '../compress/compress.ts';
@@ -38,6 +39,14 @@ export interface PruneJob {
   output: string;
 }
 
+/** Scores a checkpoint's heads and channels for structured plans (reads every grouped tensor once). */
+export interface StructuredScoresJob {
+  kind: 'structuredScores';
+  path: string;
+  criterion: Criterion;
+  alpha: number;
+}
+
 export interface CompressJob {
   kind: 'compress';
   params: CompressParams;
@@ -60,12 +69,13 @@ export interface WarmupJob {
   kind: 'warmup';
 }
 
-export type Job = AnalyzeJob | HistogramJob | PruneJob | CompressJob | RestoreJob | VerifyJob | WarmupJob;
+export type Job = AnalyzeJob | HistogramJob | PruneJob | StructuredScoresJob | CompressJob | RestoreJob | VerifyJob | WarmupJob;
 
 export interface JobResults {
   analyze: { report: AnalysisReport; cached: boolean };
   histogram: HistogramJson;
   prune: PruneResult;
+  structuredScores: StructuredScores;
   compress: CompressSummary;
   restore: RestoreSummary;
   verify: VerifyReport;

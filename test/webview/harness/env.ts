@@ -9,7 +9,7 @@ import type { PanelArgs, ViewKind } from '../../../webview/src/protocol.ts';
 import { fixtureReport } from './fixtureReports.ts';
 import { FakeServer } from './fakeServer.ts';
 import { startPageServer, type PageServer } from './pageServer.ts';
-import type { HostUi } from '../../../client/src/webviews/hostApi.ts';
+import type { HostUi, PanelSeeds } from '../../../client/src/webviews/hostApi.ts';
 import type { ThemeKind } from './themes.ts';
 import { chromiumOrSkip, launchChromium, ViewPage } from './viewPage.ts';
 
@@ -44,10 +44,16 @@ export class Env {
   }
 
   /** Opens a view with its real controller on `server`; undefined (and the test skipped) without Chromium. */
-  async open<V extends ViewKind>(t: TestContext, view: V, args: PanelArgs[V], server: FakeServer, opts: { state?: unknown; ui?: HostUi; theme?: ThemeKind } = {}): Promise<ViewPage<V> | undefined> {
+  async open<V extends ViewKind>(
+    t: TestContext,
+    view: V,
+    args: PanelArgs[V],
+    server: FakeServer,
+    opts: { state?: unknown; ui?: HostUi; theme?: ThemeKind; seed?: PanelSeeds[V] } = {},
+  ): Promise<ViewPage<V> | undefined> {
     if (!chromiumOrSkip(t)) return undefined;
     assert.ok(this.browser, `Chromium at /usr/bin/chromium did not start: ${this.launchError}`);
-    return ViewPage.open(this.browser, this.pages!, view, { state: opts.state, theme: opts.theme, host: { server, args, ui: opts.ui } });
+    return ViewPage.open(this.browser, this.pages!, view, { state: opts.state, theme: opts.theme, host: { server, args, ui: opts.ui, seed: opts.seed } });
   }
 
   /** Opens a view with the test playing the host. */

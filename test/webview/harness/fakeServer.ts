@@ -1,10 +1,20 @@
 // A language server stand-in for the host controllers: it answers the checkpointLens/* requests
-// the panels make from real analysis reports (and real pruning plans), and records every request.
+// the panels make from real analysis reports (and real pruning plans, outlier profiles and archive
+// records, computed by the same library calls the server makes), and records every request.
 import { planFromReport, type CheckpointPlan } from '../../../server/src/analysis/planFromReport.ts';
 import type { PlanStrategy } from '../../../server/src/analysis/planTypes.ts';
-import type { AnalysisReport, Criterion, HistogramJson, TensorReport } from '../../../server/src/analysis/reportTypes.ts';
+import type { AnalysisReport, Criterion, HistogramJson, OutliersJson, TensorReport } from '../../../server/src/analysis/reportTypes.ts';
+import { DEFAULT_ANALYSIS_OPTIONS } from '../../../server/src/analysis/analysisOptions.ts';
+import { analyzeCheckpoint } from '../../../server/src/analysis/analyzeCheckpoint.ts';
+import { planStructured, type StructuredPlan } from '../../../server/src/analysis/structuredPlan.ts';
+import { openCheckpoint } from '../../../server/src/checkpoint/open.ts';
+import { readArchiveInfo } from '../../../server/src/compress/archiveInfo.ts';
+import { DEFAULT_SETTINGS } from '../../../server/src/settings.ts';
+import { CpuBackend } from '../../../kernels/src/cpu/cpuBackend.ts';
 import {
   ApplyPruningPlan,
+  ArchiveInfo,
+  OutlierProfile,
   HistogramRequest,
   LayerReportRequest,
   ListCheckpoints,
@@ -17,6 +27,8 @@ import {
   type CheckpointList,
   type HistogramParams,
   type LayerReportResult,
+  type OutlierProfileParams,
+  type PruningPlanResult,
   type PruningPlanParams,
   type TensorSummaryResult,
 } from '../../../server/src/protocol.ts';
@@ -37,7 +49,9 @@ export class FakeServer implements ServerApi {
   readonly requests: Recorded[] = [];
   private readonly byPath = new Map<string, AnalysisReport>();
   /** answers applyPruningPlan (the test decides what writing means) */
-  onApply: ((p: ApplyPruningPlanParams, plan: CheckpointPlan) => Promise<ApplyPruningPlanResult>) | undefined;
+  onApply: ((p: ApplyPruningPlanParams, plan: PruningPlanResult) => Promise<ApplyPruningPlanResult>) | undefined;
+  private readonly profiles = new Map<string, Promise<OutliersJson>>();
+  private readonly structured = new Map<string, Promise<StructuredPlan>>();
 
   constructor(
     reports: AnalysisReport[],
@@ -85,12 +99,17 @@ export class FakeServer implements ServerApi {
         return t.zero_point;
       }
       case PruningPlanRequest.method:
-        return this.plan(p as unknown as PruningPlanParams);
+        return this.anyPlan(p as unknown as PruningPlanParams);
       case ApplyPruningPlan.method: {
         const a = p as unknown as ApplyPruningPlanParams;
-        if (!this.onApply) throw new Error('this test does not apply plans');
-        return this.onApply(a, this.plan(a));
+        const apply = this.onApply;
+        if (!apply) throw new Error('this test does not apply plans');
+        return this.anyPlan(a).then((plan) => apply(a, plan));
       }
+      case OutlierProfile.method:
+        return this.outliers(p as unknown as OutlierProfileParams);
+      case ArchiveInfo.method:
+        return readArchiveInfo(String(p.archive));
       default:
         throw new Error(`the fake server does not answer ${method}`);
     }
@@ -155,6 +174,42 @@ export class FakeServer implements ServerApi {
     } catch (e) {
       throw invalid((e as Error).message);
     }
+  }
+
+  private anyPlan(p: PruningPlanParams): Promise<PruningPlanResult> {
+    if (!p.structured) return Promise.resolve().then(() => this.plan(p));
+    const path = this.report(p.checkpoint).path;
+    const key = JSON.stringify([path, p.target, p.criterion]);
+    let plan = this.structured.get(key);
+    if (!plan) {
+      plan = openCheckpoint(path).then((ck) => planStructured(ck, { target: p.target, criterion: (p.criterion ?? 'magnitude') as Criterion, alpha: DEFAULT_ANALYSIS_OPTIONS.alpha }));
+      this.structured.set(key, plan);
+    }
+    return plan;
+  }
+
+  /** The server's outlierProfile: one tensor analysed with profiles on, k from the request or the default setting. */
+  private outliers(p: OutlierProfileParams): Promise<OutliersJson> {
+    const r = this.report(p.checkpoint);
+    const t = this.tensor(r, p.tensor);
+    if (t.shape.length < 2) return Promise.reject(invalid(`'${t.name}' has shape [${t.shape.join(', ')}]; outlier rows and columns need a matrix`));
+    const k = p.k ?? DEFAULT_SETTINGS.outlierK;
+    const key = JSON.stringify([r.path, t.name, k]);
+    let o = this.profiles.get(key);
+    if (!o) {
+      o = (async () => {
+        const backend = new CpuBackend({ threads: 1 });
+        try {
+          const checkpoint = await openCheckpoint(r.path);
+          const report = await analyzeCheckpoint({ backend, checkpoint, options: { outlierK: k, profiles: true }, only: [t.name] }, backend.description);
+          return report.tensors[t.name]!.outliers!;
+        } finally {
+          await backend.dispose();
+        }
+      })();
+      this.profiles.set(key, o);
+    }
+    return o;
   }
 
   count(method: string): number {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createController } from '../../../client/src/webviews/controllers/create.ts';
-import type { HostUi } from '../../../client/src/webviews/hostApi.ts';
+import type { HostUi, PanelSeeds } from '../../../client/src/webviews/hostApi.ts';
 import { parseWebviewMessage } from '../../../client/src/webviews/messages.ts';
 import type { PanelArgs, ToHost, ToWebview, ViewKind } from '../../../webview/src/protocol.ts';
 import type { FakeServer } from './fakeServer.ts';
@@ -101,7 +101,7 @@ export interface OpenOptions<V extends ViewKind> {
   /** default dark */
   theme?: ThemeKind;
   /** the host side: the view's real controller on this server; absent: the test plays the host */
-  host?: { server: FakeServer; args: PanelArgs[V]; ui?: HostUi };
+  host?: { server: FakeServer; args: PanelArgs[V]; ui?: HostUi; seed?: PanelSeeds[V] };
 }
 
 export class ViewPage<V extends ViewKind> {
@@ -128,8 +128,8 @@ export class ViewPage<V extends ViewKind> {
       if (!r.url().startsWith(server.origin) && !r.url().startsWith('data:')) vp.problems.push(`network request: ${r.url()}`);
     });
     if (opts.host) {
-      const { server: fake, args, ui } = opts.host;
-      const controller = createController(view, { server: fake, ui: ui ?? noUi, signal: vp.abort.signal, post: (m) => void vp.send(m) }, args);
+      const { server: fake, args, ui, seed } = opts.host;
+      const controller = createController(view, { server: fake, ui: ui ?? noUi, signal: vp.abort.signal, post: (m) => void vp.send(m) }, args, seed);
       await page.exposeFunction('__toHost', (raw: unknown) => {
         const m = parseWebviewMessage(view, raw);
         if (!m) vp.problems.push(`the host rejected a message: ${JSON.stringify(raw)}`);
@@ -197,6 +197,22 @@ export class ViewPage<V extends ViewKind> {
     return this.page.evaluate((s) => {
       const el = document.querySelector(s) as unknown as { data: Array<{ name: string; y: ArrayLike<number> }> };
       return el.data.map((t) => ({ name: t.name, points: t.y.length, y: Array.from(t.y) }));
+    }, sel);
+  }
+
+  /** Waits for a chart with `traces` traces in Plotly's data and returns them (x, y and z as arrays). */
+  async plotData<X = number>(testid: string, traces: number): Promise<Array<{ name?: string; x: X[]; y: number[]; z?: number[][] }>> {
+    const sel = `[data-testid="${testid}"]`;
+    await this.page.waitForFunction(
+      ([s, n]) => {
+        const el = document.querySelector(s) as unknown as { data?: unknown[]; querySelector(q: string): unknown } | null;
+        return el !== null && el.querySelector('.main-svg') !== null && el.data?.length === n;
+      },
+      [sel, traces] as const,
+    );
+    return this.page.evaluate((s) => {
+      const el = document.querySelector(s) as unknown as { data: Array<{ name?: string; x?: ArrayLike<X>; y?: ArrayLike<number>; z?: Array<ArrayLike<number>> }> };
+      return el.data.map((t) => ({ name: t.name, x: Array.from(t.x ?? []), y: Array.from(t.y ?? []), ...(t.z ? { z: t.z.map((row) => Array.from(row)) } : {}) }));
     }, sel);
   }
 

@@ -11,7 +11,7 @@ const UP = 'model.layers.1.mlp.up_proj.weight';
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** Picks an option of a vscode-single-select the way a user does: open it, click the option. */
-export async function choose(vp: ViewPage<never> | ViewPage<'histograms'> | ViewPage<'zeroPoint'> | ViewPage<'pruning'>, testid: string, label: string): Promise<void> {
+export async function choose(vp: Pick<ViewPage<never>, 'page'>, testid: string, label: string): Promise<void> {
   const select = vp.page.getByTestId(testid);
   await select.click();
   await select.getByRole('option', { name: label, exact: true }).click();

@@ -1,15 +1,19 @@
 // Pruning explorer in Chromium: plans of tiny-llama step 200 from the real planner; the global
 // slider sends a (debounced) checkpointLens/pruningPlan and the answer redraws chart and totals;
-// per-layer overrides; stale answers ignored; Apply writes a real pruned checkpoint; restored state.
+// per-layer overrides; structured on/off; stale answers ignored; Apply writes a real pruned
+// checkpoint; restored state.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEFAULT_ANALYSIS_OPTIONS } from '../../../server/src/analysis/analysisOptions.ts';
 import { planFromReport } from '../../../server/src/analysis/planFromReport.ts';
+import { planStructured } from '../../../server/src/analysis/structuredPlan.ts';
 import { pruneCheckpoint } from '../../../server/src/analysis/prune.ts';
 import { openCheckpoint } from '../../../server/src/checkpoint/open.ts';
 import { PruningPlanRequest } from '../../../server/src/protocol.ts';
 import { planView } from '../../../client/src/webviews/convert.ts';
+import { groupsText } from '../../../client/src/webviews/convertPlan.ts';
 import { tempDirFactory } from '../../helpers/tempDir.ts';
 import type { Env } from '../harness/env.ts';
 import { noUi, type ViewPage } from '../harness/viewPage.ts';
@@ -184,6 +188,54 @@ export function pruningTests(env: Env): void {
       assert.deepEqual(message.params, state.ui);
       assert.equal(await vp.page.getByTestId('pruning-global-slider').inputValue(), '35');
       await waitTotals(vp, 'pruning-total-sparsity', /^35\.00 %/);
+    } finally {
+      await vp.close();
+    }
+  });
+
+  test('structured on sends structured plans and redraws per block with the groups removed; off brings the overrides back', async (t) => {
+    const server = env.server();
+    const vp = await env.open(t, 'pruning', { checkpoint: env.step200.path }, server);
+    if (!vp) return;
+    try {
+      await waitTotals(vp, 'pruning-total-sparsity', /^20\.00 %/);
+      await vp.page.locator('[data-testid="pruning-layer-slider"][data-layer="layers.0"]').fill('40');
+      await vp.page.waitForFunction(() => document.querySelector('tr[data-layer="layers.0"] .fixed') !== null);
+      let from = (await vp.posted()).length;
+      await vp.page.getByTestId('pruning-structured').click();
+      const on = await vp.waitForPosted('pruning/plan', from);
+      assert.deepEqual(on.message.params, { target: 0.2, criterion: 'magnitude', strategy: 'error-optimal', overrides: { 'layers.0': 0.4 }, structured: true });
+      // The host sends a structured request: no strategy, no overrides.
+      const sent = server.requests.filter((r) => r.method === PruningPlanRequest.method).at(-1)!;
+      assert.deepEqual(sent.params, { checkpoint: env.step200.path, target: 0.2, criterion: 'magnitude', structured: true });
+      const ckpt = await openCheckpoint(env.step200.path);
+      const at20 = await planStructured(ckpt, { target: 0.2, criterion: 'magnitude', alpha: DEFAULT_ANALYSIS_OPTIONS.alpha });
+      await waitTotals(vp, 'pruning-total-bytes', /^unchanged/);
+      const chart = await vp.chart('pruning-layer-chart', 2);
+      assert.deepEqual(chart[0]!.y, at20.layers.map((l) => l.ratio));
+      const groups = await vp.page.locator('[data-testid="pruning-layer-groups"]').allTextContents();
+      assert.deepEqual(groups, at20.layers.map((l) => groupsText(l.groups)));
+      assert.match(groups[0]!, /^KV groups \d+\/\d+ · MLP channels \d+\/256$|^heads \d+\/\d+ · MLP channels \d+\/256$/);
+      assert.equal(await vp.page.locator('[data-testid="pruning-layer-slider"][data-layer="layers.0"]').isDisabled(), true);
+      assert.equal(await vp.page.getByTestId('pruning-strategy').getAttribute('disabled'), '');
+      assert.equal(await totalsText(vp, 'pruning-total-kept'), `${at20.paramsAfter.toLocaleString('en-US')} of ${at20.paramsBefore.toLocaleString('en-US')} (${at20.removed.toLocaleString('en-US')} removed)`);
+
+      from = (await vp.posted()).length;
+      await vp.page.getByTestId('pruning-global-slider').fill('50');
+      assert.equal((await vp.waitForPosted('pruning/plan', from)).message.params.structured, true);
+      const at50 = await planStructured(ckpt, { target: 0.5, criterion: 'magnitude', alpha: DEFAULT_ANALYSIS_OPTIONS.alpha });
+      await waitTotals(vp, 'pruning-total-sparsity', new RegExp(`^${(at50.achievedSparsity * 100).toFixed(2).replace('.', '\\.')} % \\(target 50\\.0 %`));
+      assert.deepEqual((await vp.chart('pruning-layer-chart', 2))[0]!.y, at50.layers.map((l) => l.ratio));
+      await vp.screenshot('pruning-structured');
+
+      // Off again: an unstructured plan with the override the user had set.
+      from = (await vp.posted()).length;
+      await vp.page.getByTestId('pruning-structured').click();
+      const off = await vp.waitForPosted('pruning/plan', from);
+      assert.deepEqual(off.message.params, { target: 0.5, criterion: 'magnitude', strategy: 'error-optimal', overrides: { 'layers.0': 0.4 }, structured: false });
+      await waitTotals(vp, 'pruning-total-bytes', /dense/);
+      await vp.page.waitForFunction(() => document.querySelector('tr[data-layer="layers.0"] .fixed') !== null);
+      assert.deepEqual(await vp.allProblems(), []);
     } finally {
       await vp.close();
     }

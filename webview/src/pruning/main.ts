@@ -1,6 +1,6 @@
-// Pruning explorer: a global sparsity slider, criterion and strategy, per-layer overrides; every
-// change asks the host for a plan (debounced; only the newest answer is drawn) and redraws the
-// per-layer chart and the totals. "Apply…" writes the pruned checkpoint through the host.
+// Pruning explorer: a global sparsity slider, criterion and strategy, per-layer overrides, structured
+// on/off; every change asks the host for a plan (debounced; only the newest answer is drawn) and
+// redraws the per-layer chart and the totals. "Apply…" writes the pruned checkpoint through the host.
 import '../shared/base.css';
 import '../shared/elements.ts';
 import { CRITERIA, STRATEGIES, type CheckpointRef, type Criterion, type PanelArgs, type PlanParams, type PlanView, type Strategy } from '../protocol.ts';
@@ -17,6 +17,8 @@ import { Totals } from './totals.ts';
 /** Slider moves closer together than this become one request. */
 const DEBOUNCE_MS = 120;
 const DEFAULT_PARAMS: PlanParams = { target: 0.2, criterion: 'magnitude', strategy: 'error-optimal', overrides: {} };
+/** The highest target a structured plan is asked for (it must stay below 1). */
+const STRUCTURED_MAX = 0.95;
 
 const channel = connect<'pruning', PlanParams>('pruning');
 const restored = channel.restored();
@@ -32,6 +34,9 @@ const slider = h('input', { testid: 'pruning-global-slider', attrs: { type: 'ran
 const sliderValue = h('output', { testid: 'pruning-global-value' });
 const criterion = h('vscode-single-select', { testid: 'pruning-criterion', attrs: { 'aria-label': 'criterion' } });
 const strategy = h('vscode-single-select', { testid: 'pruning-strategy', attrs: { 'aria-label': 'strategy' } });
+const structured = h('vscode-checkbox', { testid: 'pruning-structured', title: 'remove whole attention heads (or KV groups) and MLP channels instead of single weights', attrs: { label: 'Structured (heads, channels)' } });
+const modeNote = h('p', { class: 'note', testid: 'pruning-mode-note' });
+const chartNote = h('p', { class: 'note' });
 const reset = h('vscode-button', { testid: 'pruning-reset', attrs: { secondary: '' } }, 'Release all layers');
 const exportPlan = h('vscode-button', { testid: 'pruning-export', attrs: { secondary: '' } }, 'Export plan…');
 const apply = h('vscode-button', { testid: 'pruning-apply' }, 'Apply…');
@@ -48,7 +53,7 @@ const layers = new LayerTable(
 
 document.body.append(
   title,
-  h('p', { class: 'note' }, 'Unstructured pruning: each layer loses its lowest-importance weights; the plan spends the global target where it costs least error.'),
+  modeNote,
   status.element,
   h(
     'div',
@@ -56,12 +61,13 @@ document.body.append(
     h('label', { class: 'grow' }, 'Global sparsity', slider, sliderValue),
     h('label', {}, 'Criterion', criterion),
     h('label', {}, 'Strategy', strategy),
+    structured,
     reset,
     exportPlan,
     apply,
   ),
   applied,
-  h('div', { class: 'chart-grid' }, h('section', { class: 'card' }, h('h2', {}, 'Ratio per layer'), h('p', { class: 'note' }, 'Bars in the second colour are layers fixed by their slider.'), chart), totals.element),
+  h('div', { class: 'chart-grid' }, h('section', { class: 'card' }, h('h2', {}, 'Ratio per layer'), chartNote, chart), totals.element),
   h('h2', {}, 'Layers'),
   layers.element,
 );
@@ -71,6 +77,11 @@ setOptions(criterion, CRITERIA.map((c) => ({ value: c, label: criterionLabels[c]
 setOptions(strategy, STRATEGIES.map((s) => ({ value: s, label: s })), params.strategy);
 criterion.addEventListener('change', () => change({ criterion: criterion.value as Criterion }, true));
 strategy.addEventListener('change', () => change({ strategy: strategy.value as Strategy }, true));
+structured.addEventListener('change', () => {
+  // A structured plan keeps a head and a channel per block: its target stays below 100 %.
+  const on = structured.checked;
+  change({ structured: on, ...(on && params.target > STRUCTURED_MAX ? { target: STRUCTURED_MAX } : {}) }, true);
+});
 slider.addEventListener('input', () => change({ target: Number(slider.value) / 100 }));
 reset.addEventListener('click', () => change({ overrides: {} }, true));
 exportPlan.addEventListener('click', () => channel.post({ type: 'pruning/export', params }));
@@ -78,8 +89,16 @@ apply.addEventListener('click', () => channel.post({ type: 'pruning/apply', para
 showParams();
 
 function showParams(): void {
+  const on = params.structured === true;
+  slider.max = on ? String(Math.round(STRUCTURED_MAX * 100)) : '100';
   slider.value = String(Math.round(params.target * 100));
   sliderValue.textContent = formatPercent(params.target, 0);
+  structured.checked = on;
+  for (const el of [strategy, reset]) el.toggleAttribute('disabled', on);
+  modeNote.textContent = on
+    ? 'Structured pruning: whole attention heads (KV groups under GQA) and MLP channels are removed, lowest importance per parameter first across all blocks; each block keeps at least one of each.'
+    : 'Unstructured pruning: each layer loses its lowest-importance weights; the plan spends the global target where it costs least error.';
+  chartNote.textContent = on ? 'Share of each block’s grouped parameters removed; hover a bar for the groups.' : 'Bars in the second colour are layers fixed by their slider.';
 }
 
 function sendPlanRequest(): void {
@@ -103,7 +122,14 @@ function draw(p: PlanView): void {
   drawChart(
     chart,
     [
-      { type: 'bar', name: 'ratio removed', x: p.layers, y: p.ratio, marker: { color: colors } },
+      {
+        type: 'bar',
+        name: 'ratio removed',
+        x: p.layers,
+        y: p.ratio,
+        marker: { color: colors },
+        ...(p.groups ? { customdata: p.groups, hovertemplate: '%{x}: %{y:.1%}<br>%{customdata}<extra></extra>' } : {}),
+      },
       { type: 'scatter', mode: 'lines+markers', name: 'relative error', x: p.layers, y: p.relErr, yaxis: 'y2', line: { color: palette[4]! } },
     ],
     {

@@ -1,5 +1,5 @@
 // The plan's model totals: sparsity reached, parameters kept, relative error, and what the bytes
-// really are (unstructured sparsity does not shrink a dense file).
+// really are (unstructured sparsity does not shrink a dense file; structured zeroing neither).
 import type { PlanView } from '../protocol.ts';
 import { h, replace } from '../shared/dom.ts';
 import { formatBytes, formatCount, formatNumber, formatPercent } from '../shared/format.ts';
@@ -14,10 +14,10 @@ export class Totals {
     const item = (label: string, testid: string, value: string) => [h('dt', {}, label), h('dd', { testid }, value)];
     replace(
       this.list,
-      ...item('Sparsity', 'pruning-total-sparsity', `${formatPercent(p.achievedSparsity, 2)} (target ${formatPercent(p.target, 1)}${p.feasible ? '' : ', not reached'})`),
+      ...item(p.structured ? 'Grouped params removed' : 'Sparsity', 'pruning-total-sparsity', `${formatPercent(p.achievedSparsity, 2)} (target ${formatPercent(p.target, 1)}${p.feasible ? '' : ', not reached'})`),
       ...item('Parameters kept', 'pruning-total-kept', `${formatCount(p.paramsAfter)} of ${formatCount(p.paramsBefore)} (${formatCount(p.removed)} removed)`),
       ...item('Relative error', 'pruning-total-relerr', `${formatNumber(p.relErrTotal)}${p.lowerBoundRelErr === null ? '' : ` (lower bound ${formatNumber(p.lowerBoundRelErr)})`}`),
-      ...item('Bytes', 'pruning-total-bytes', `${formatBytes(p.denseBytes)} dense · ${formatBytes(p.sparseBitmaskBytes)} stored sparse with a bitmask`),
+      ...item('Bytes', 'pruning-total-bytes', p.denseBytes === null || p.sparseBitmaskBytes === null ? 'unchanged (zeroed in place)' : `${formatBytes(p.denseBytes)} dense · ${formatBytes(p.sparseBitmaskBytes)} stored sparse with a bitmask`),
       ...item('Scope', 'pruning-total-scope', p.scope),
     );
     this.bytesNote.textContent = p.bytesNote;

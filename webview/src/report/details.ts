@@ -1,6 +1,6 @@
 // One tensor's details under the report table: its statistics, weight histogram and h(v), and
-// buttons to the moment histograms and the zero-point effect.
-import type { ReportDetails } from '../protocol.ts';
+// buttons to the moment histograms, the zero-point effect and the outlier profiles.
+import type { LinkedView, ReportDetails } from '../protocol.ts';
 import { drawChart } from '../shared/charts.ts';
 import { h, replace } from '../shared/dom.ts';
 import { formatCount, formatNumber, formatPercent, formatShape } from '../shared/format.ts';
@@ -9,7 +9,7 @@ import { histogramNote, histogramTrace, histogramXAxis } from '../shared/histogr
 export class DetailsPane {
   readonly element = h('section', { class: 'card', testid: 'report-details', attrs: { 'aria-label': 'tensor details' } });
 
-  constructor(private readonly onOpen: (view: 'histograms' | 'zeroPoint', tensor: string) => void) {
+  constructor(private readonly onOpen: (view: LinkedView, tensor: string) => void) {
     this.element.hidden = true;
   }
 
@@ -20,13 +20,17 @@ export class DetailsPane {
     const openZeroPoint = h('vscode-button', { testid: 'report-open-zero-point', attrs: { secondary: '' } }, 'Zero-point effect');
     openZeroPoint.addEventListener('click', () => this.onOpen('zeroPoint', d.tensor));
     if (!hasMoments) openZeroPoint.setAttribute('disabled', '');
+    const openOutliers = h('vscode-button', { testid: 'report-open-outliers', attrs: { secondary: '' } }, 'Outliers');
+    openOutliers.addEventListener('click', () => this.onOpen('outliers', d.tensor));
+    // Outlier rows and columns need a matrix.
+    if (d.shape.length < 2) openOutliers.setAttribute('disabled', '');
     const weightChart = h('div', { class: 'chart', testid: 'report-details-weight-chart' });
     const updateChart = h('div', { class: 'chart', testid: 'report-details-update-chart' });
     replace(
       this.element,
       h('h2', { testid: 'report-details-name' }, d.tensor),
       h('p', { class: 'note' }, `${formatShape(d.shape)} · ${d.dtype} · layer ${d.layer}${d.planRatio === null ? '' : ` · current plan removes ${formatPercent(d.planRatio)}`}`),
-      h('div', { class: 'controls' }, openHistograms, openZeroPoint),
+      h('div', { class: 'controls' }, openHistograms, openZeroPoint, openOutliers),
       this.statsTable(d),
       h(
         'div',

@@ -3,7 +3,9 @@
 import { chartTheme, onThemeChange, type ChartTheme } from './theme.ts';
 
 /** The subset of Plotly's trace attributes the views use. */
-export interface Trace {
+export type Trace = XYTrace | HeatmapTrace;
+
+export interface XYTrace {
   type: 'bar' | 'scatter';
   name?: string;
   x: ArrayLike<number | string>;
@@ -16,6 +18,25 @@ export interface Trace {
   yaxis?: 'y' | 'y2';
   hovertemplate?: string;
   customdata?: ArrayLike<string | number>;
+  xaxis?: 'x' | 'x2';
+}
+
+/** A heat-strip: one row of cells (`z` has one row per strip), coloured on [zmin, zmax]. */
+export interface HeatmapTrace {
+  type: 'heatmap';
+  name?: string;
+  z: ArrayLike<number>[];
+  x?: ArrayLike<number>;
+  y?: string[];
+  zmin: number;
+  zmax: number;
+  /** [position 0..1, colour] stops; the themed chart fills them from the theme when absent */
+  colorscale?: Array<[number, string]>;
+  showscale?: boolean;
+  colorbar?: { title?: { text: string }; thickness?: number; len?: number };
+  hovertemplate?: string;
+  yaxis?: 'y' | 'y2';
+  xaxis?: 'x' | 'x2';
 }
 
 export interface Axis {
@@ -28,6 +49,8 @@ export interface Axis {
   automargin?: boolean;
   exponentformat?: 'power' | 'e' | 'none';
   rangemode?: 'normal' | 'tozero';
+  showticklabels?: boolean;
+  fixedrange?: boolean;
 }
 
 export interface Layout {
@@ -57,8 +80,23 @@ function themedAxis(axis: Axis | undefined, t: ChartTheme): object {
   return { gridcolor: t.grid, linecolor: t.grid, zerolinecolor: t.grid, tickfont: { color: t.foreground }, automargin: true, ...axis, title: axis?.title && { ...axis.title, font: { color: t.foreground } } };
 }
 
+/** Cool for typical values, the theme's warning colours towards zmax (heat-strips saturate there). */
+function heatColorscale(t: ChartTheme): Array<[number, string]> {
+  return [
+    [0, t.palette[0]!],
+    [0.5, t.palette[5]!],
+    [1, t.palette[3]!],
+  ];
+}
+
+function themedHeatmap(tr: HeatmapTrace, t: ChartTheme): object {
+  const font = { color: t.foreground };
+  return { colorscale: heatColorscale(t), ...tr, colorbar: { ...tr.colorbar, tickfont: font, title: tr.colorbar?.title && { ...tr.colorbar.title, font } } };
+}
+
 function themed(traces: Trace[], layout: Layout, t: ChartTheme): { data: object[]; layout: object } {
   const data = traces.map((tr, i) => {
+    if (tr.type === 'heatmap') return themedHeatmap(tr, t);
     const color = t.palette[i % t.palette.length]!;
     const width = t.highContrast ? 2.5 : 1.5;
     return tr.type === 'bar'

@@ -51,7 +51,9 @@ export class PruningController implements Controller<'pruning'> {
     });
   }
 
+  /** Structured plans have no strategy and no per-layer overrides: the webview keeps its overrides for when it switches back. */
   private request(checkpoint: CheckpointRef, p: PlanParams): PruningPlanParams {
+    if (p.structured) return { checkpoint: checkpoint.path, target: p.target, criterion: p.criterion, structured: true };
     return { checkpoint: checkpoint.path, target: p.target, criterion: p.criterion, strategy: p.strategy, overrides: p.overrides };
   }
 
@@ -83,7 +85,7 @@ export class PruningController implements Controller<'pruning'> {
   private async export(checkpoint: CheckpointRef, p: PlanParams): Promise<void> {
     const path = await this.ctx.ui.pickSaveLocation({
       title: 'Save the pruning plan (JSON for ckpt-lens prune --plan)',
-      defaultPath: `${prunedOutputPath(checkpoint.path, p.target).replace(/\.safetensors$/, '')}.plan.json`,
+      defaultPath: `${prunedOutputPath(checkpoint.path, p.target).replace(/\.safetensors$/, '')}${p.structured ? '.structured' : ''}.plan.json`,
       filters: { 'Pruning plan': ['json'] },
     });
     if (path === undefined) return;

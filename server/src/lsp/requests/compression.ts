@@ -1,7 +1,9 @@
 // compress, restore and verify: validated here, run as analysis-worker jobs (server/src/compress/),
-// with $/progress and cancellation; a cancelled compress or restore leaves nothing behind.
+// with $/progress and cancellation; a cancelled compress or restore leaves nothing behind. archiveInfo
+// answers on the main thread: it reads only the entries' small info sections.
 import { stat } from 'node:fs/promises';
-import { Compress, Restore, Verify, type CompressParams, type RestoreParams, type VerifyParams } from '../../protocol.ts';
+import { readArchiveInfo } from '../../compress/archiveInfo.ts';
+import { ArchiveInfo, Compress, Restore, Verify, type CompressParams, type RestoreParams, type VerifyParams } from '../../protocol.ts';
 import { safely } from '../errors.ts';
 import { asParams, optionalBoolean, optionalChoice, optionalNumber, optionalString, ParamError, pathParam, requireString } from '../params.ts';
 import type { Session } from '../session.ts';
@@ -83,5 +85,10 @@ export function registerCompressionRequests(session: Session): void {
       );
       return { ok: report.ok, sections: report.sections, errors: report.errors, report };
     }),
+  );
+
+  connection.onRequest(
+    ArchiveInfo,
+    safely(async (raw) => readArchiveInfo(pathParam(requireString(asParams(raw), 'archive'), 'archive'))),
   );
 }
