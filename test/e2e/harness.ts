@@ -101,6 +101,6 @@ export class E2eSession {
     await this.browser?.close().catch(() => undefined);
     await this.server?.stop();
     if (KEEP) console.log(`e2e scratch kept: ${this.scratch}`);
-    else rmSync(this.scratch, { recursive: true, force: true });
+    else rmSync(this.scratch, { recursive: true, force: true, maxRetries: 3 });
   }
 }

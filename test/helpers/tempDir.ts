@@ -1,5 +1,5 @@
-// Temporary directories for tests: one made and removed by hand, or ones removed after the test file.
-import { after } from 'node:test';
+// Temporary directories for tests: one made and removed by hand, or ones removed when the test file's
+// process exits.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,22 +26,33 @@ export function makeTempDir(prefix = 'ckpt-lens-'): TempDir {
   };
 }
 
-/** One directory shared by the tests of the calling file, removed after them. Call at top level. */
+/**
+ * Removes `dir` when the test file's process exits: after every `after` hook, so after the servers
+ * and workers those hooks stop (an `after` hook of its own could run first, while a server still
+ * writes there, and fail with ENOTEMPTY). A directory that cannot be removed is a warning.
+ */
+export function removeAtExit(dir: string): void {
+  process.once('exit', () => {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch (e) {
+      console.error(`could not remove the test directory ${dir}: ${(e as Error).message}`);
+    }
+  });
+}
+
+/** One directory shared by the tests of the calling file, removed when they are done. */
 export function fileTempDir(prefix = 'ckpt-lens-'): TempDir {
   const tmp = makeTempDir(prefix);
-  after(() => tmp.remove());
+  removeAtExit(tmp.dir);
   return tmp;
 }
 
-/** `tmp()` gives a fresh, empty directory each call; all are removed after the calling file's tests. Call at top level. */
+/** `tmp()` gives a fresh, empty directory each call; all are removed when the calling file's tests are done. */
 export function tempDirFactory(prefix = 'ckpt-lens-'): () => string {
-  const dirs: string[] = [];
-  after(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
   return () => {
     const { dir } = makeTempDir(prefix);
-    dirs.push(dir);
+    removeAtExit(dir);
     return dir;
   };
 }

@@ -1,9 +1,9 @@
 // Temporary workspaces for the language-server tests: copies of the fixtures (so file watching and
 // caching act on files the test owns) plus whatever a test adds.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after } from 'node:test';
+import { removeAtExit } from '../helpers/tempDir.ts';
 
 export interface Workspace {
   root: string;
@@ -16,11 +16,13 @@ export interface Workspace {
 
 /**
  * `run/` = tiny-llama (checkpoint-100/200/300, F32, with optimizer.pt); `sharded/` = tiny-llama-bf16
- * checkpoint-200 (two BF16 shards and model.safetensors.index.json). Removed after the calling file's tests.
+ * checkpoint-200 (two BF16 shards and model.safetensors.index.json). Removed when the calling file's tests are done.
  */
 export function fixtureWorkspace(opts: { run?: boolean; sharded?: boolean } = {}): Workspace {
   const base = mkdtempSync(join(tmpdir(), 'ckpt-lens-lsp-'));
-  after(() => rmSync(base, { recursive: true, force: true }));
+  // Not an `after` hook: those run in the order they were made, this one before the file's own
+  // (which stops the server), and the server may still be writing here.
+  removeAtExit(base);
   const root = join(base, 'ws');
   mkdirSync(root);
   if (opts.run ?? true) cpSync('test/fixtures/tiny-llama', join(root, 'run'), { recursive: true });
