@@ -63,6 +63,18 @@ export class Workbench {
   async typeAndAccept(title: RegExp, value: string): Promise<void> {
     await this.quickInput.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
     await this.quickInputBox.fill(value);
+    // The save dialog reads the typed folder before it takes Enter; an Enter while it is busy accepts
+    // the value it had before (the proposed name). Wait until it is idle with our value.
+    await this.page.waitForFunction(
+      `(() => {
+        const widget = document.querySelector('.quick-input-widget');
+        const box = widget?.querySelector('.quick-input-box input');
+        const busy = widget?.querySelector('.quick-input-progress.active, .quick-input-progress.infinite');
+        return box !== null && box !== undefined && box.value === ${JSON.stringify(value)} && !busy;
+      })()`,
+      undefined,
+      { timeout: 30_000 },
+    );
     await this.quickInputBox.press('Enter');
     await this.quickInput.waitFor({ state: 'hidden' });
   }
@@ -131,6 +143,14 @@ export class Workbench {
       scan();
     })()`);
     return () => this.page.evaluate<Array<{ text: string; progress: boolean }>>('window.__e2eNotifications');
+  }
+
+  /** For a failure message: what recordNotifications saw (if it ran) and the toasts shown now. */
+  async notificationsSeen(): Promise<{ recorded: unknown; shown: string[] }> {
+    return {
+      recorded: await this.page.evaluate('window.__e2eNotifications ?? null'),
+      shown: await this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts(),
+    };
   }
 
   /**

@@ -27,7 +27,7 @@ const view = new TensorView<'outliers', Ui>({
   draw,
 });
 const summary = h('p', { class: 'subtitle', testid: 'outliers-summary' });
-const kField = h('vscode-textfield', { testid: 'outliers-k', attrs: { type: 'number', min: '0.5', step: '0.5', 'aria-label': 'outlier factor k' } });
+const kField = h('vscode-textfield', { testid: 'outliers-k', attrs: { type: 'number', min: '0.5', step: 'any', 'aria-label': 'outlier factor k' } });
 const rows = new ProfileCard('rows', 'row');
 const cols = new ProfileCard('columns', 'column');
 document.body.append(
