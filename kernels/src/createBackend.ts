@@ -8,6 +8,7 @@ import type { Backend } from './backend.ts';
 import { CpuBackend, type CpuBackendOptions } from './cpu/cpuBackend.ts';
 import { silentLog, type KernelLog } from './types.ts';
 import { chooseAdapter } from './webgpu/adapter.ts';
+import { gpuDeviceNodes } from './webgpu/gpuDevices.ts';
 import { GpuRuntime } from './webgpu/runtime.ts';
 import { WebGpuBackend } from './webgpu/webgpuBackend.ts';
 
@@ -49,6 +50,9 @@ export async function createBackend(opts: CreateBackendOptions = {}): Promise<Cr
   if (choice === 'cpu') return cpu('backend "cpu" was asked for', cpuOptions);
   if (choice !== 'auto' && choice !== 'webgpu') throw new RangeError(`unknown backend "${String(choice)}" (expected ${BACKEND_CHOICES.join(', ')})`);
 
+  if (choice === 'auto' && gpuDeviceNodes()?.length === 0) {
+    return cpu('auto: no hardware GPU adapter; no GPU device on this machine (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg), so WebGPU was not probed', cpuOptions);
+  }
   const { choice: adapter, notes } = await chooseAdapter(choice === 'webgpu');
   if (!adapter) {
     if (choice === 'webgpu') throw new NoGpuError(notes);

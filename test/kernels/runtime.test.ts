@@ -12,6 +12,7 @@ import { summarizeStats } from '../../kernels/src/stats.ts';
 import { sizeClass } from '../../kernels/src/webgpu/bufferPool.ts';
 import { gridFor } from '../../kernels/src/webgpu/dispatch.ts';
 import { pipelineKey } from '../../kernels/src/webgpu/pipelineCache.ts';
+import { gpuDeviceNodes } from '../../kernels/src/webgpu/gpuDevices.ts';
 import { planSlabs } from '../../kernels/src/webgpu/slabs.ts';
 import type { WebGpuBackend } from '../../kernels/src/webgpu/webgpuBackend.ts';
 import { KERNEL_PARTS } from '../../kernels/src/webgpu/wgsl/shaders.generated.ts';
@@ -203,5 +204,25 @@ describe('WebGPU runtime', () => {
       return t.skip(r.stdout.trim());
     }
     assert.match(r.stdout, /numel=300000/);
+  });
+});
+
+describe('GPU device nodes (auto skips the WebGPU probe without them)', () => {
+  const fakeDev = (entries: Record<string, string[]>) => (dir: string) => entries[dir] ?? [];
+  test('render nodes, NVIDIA nodes and /dev/dxg count; card nodes, controls and other devices do not', () => {
+    assert.deepEqual(gpuDeviceNodes('linux', fakeDev({ '/dev': ['null', 'nvidiactl', 'nvidia-uvm', 'nvidia0', 'dri'], '/dev/dri': ['card0', 'renderD128', 'by-path'] })), ['/dev/dri/renderD128', '/dev/nvidia0']);
+    assert.deepEqual(gpuDeviceNodes('linux', fakeDev({ '/dev': ['dxg', 'tty'] })), ['/dev/dxg']);
+    assert.deepEqual(gpuDeviceNodes('linux', fakeDev({ '/dev': ['null', 'tty', 'nvidiactl'] })), []);
+  });
+  test('other systems are not asked this way', () => {
+    assert.equal(gpuDeviceNodes('darwin', () => ['renderD128']), null);
+    assert.equal(gpuDeviceNodes('win32', () => []), null);
+  });
+  test('auto on a machine without them names the reason', async (t) => {
+    if (gpuDeviceNodes()?.length !== 0) return t.skip('this machine has GPU device nodes');
+    const { backend, description } = await createBackend({ backend: 'auto' });
+    await backend.dispose();
+    assert.equal(backend.kind, 'cpu');
+    assert.match(description, /auto: no hardware GPU adapter; no GPU device on this machine/);
   });
 });
