@@ -62,19 +62,26 @@ export class Workbench {
    */
   async typeAndAccept(title: RegExp, value: string): Promise<void> {
     await this.quickInput.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
-    await this.quickInputBox.fill(value);
-    // The save dialog reads the typed folder before it takes Enter; an Enter while it is busy accepts
-    // the value it had before (the proposed name). Wait until it is idle with our value.
-    await this.page.waitForFunction(
-      `(() => {
-        const widget = document.querySelector('.quick-input-widget');
-        const box = widget?.querySelector('.quick-input-box input');
-        const busy = widget?.querySelector('.quick-input-progress.active, .quick-input-progress.infinite');
-        return box !== null && box !== undefined && box.value === ${JSON.stringify(value)} && !busy;
-      })()`,
-      undefined,
-      { timeout: 30_000 },
-    );
+    // The save dialog fills in the proposed path and reads its folder after it shows: text typed
+    // before that is merged into the proposal, and an Enter while it is busy accepts the proposal.
+    // So: wait until it is idle with a value, type, and accept only once it is idle with ours.
+    const idleWith = (expected: string | null) => `(() => {
+      const widget = document.querySelector('.quick-input-widget');
+      const box = widget?.querySelector('.quick-input-box input');
+      const busy = widget?.querySelector('.quick-input-progress.active, .quick-input-progress.infinite');
+      if (!box || busy) return false;
+      return ${expected === null ? "box.value !== ''" : `box.value === ${JSON.stringify(expected)}`};
+    })()`;
+    await this.page.waitForFunction(idleWith(null), undefined, { timeout: 30_000 });
+    for (let attempt = 1; ; attempt++) {
+      await this.quickInputBox.fill(value);
+      try {
+        await this.page.waitForFunction(idleWith(value), undefined, { timeout: 5_000 });
+        break;
+      } catch (e) {
+        if (attempt === 3) throw new Error(`the input box titled ${title} did not keep the typed value: it shows '${await this.quickInputBox.inputValue()}'`, { cause: e });
+      }
+    }
     await this.quickInputBox.press('Enter');
     await this.quickInput.waitFor({ state: 'hidden' });
   }
