@@ -10,6 +10,8 @@
 // Imported by both sides: types and constants only, no DOM and no VS Code.
 
 export type ViewKind = 'report' | 'histograms' | 'zeroPoint' | 'pruning' | 'outliers' | 'compression';
+/** The views that show one tensor at a time, with a tensor picker. */
+export type TensorViewKind = 'histograms' | 'zeroPoint' | 'outliers';
 
 /** A checkpoint as the views name it. */
 export interface CheckpointRef {

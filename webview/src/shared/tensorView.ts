@@ -2,14 +2,13 @@
 // names the checkpoint and perhaps a tensor; the view asks for that tensor's data, draws only the
 // answer to its latest request, and asks once per checkpoint for the names that fill its picker
 // (which needs the checkpoint analysed, so not before the first answer unless no tensor is known).
-import type { CheckpointRef, PanelArgs, ToHost, ToWebview } from '../protocol.ts';
+import type { CheckpointRef, PanelArgs, TensorViewKind, ToHost, ToWebview } from '../protocol.ts';
 import { sameArgs } from './args.ts';
 import { h } from './dom.ts';
 import { statusArea, type StatusArea } from './status.ts';
 import { tensorPicker, type TensorPicker } from './tensorPicker.ts';
 import { connect, type ViewChannel } from './vscodeApi.ts';
 
-export type TensorViewKind = 'histograms' | 'zeroPoint' | 'outliers';
 type Context<V extends TensorViewKind> = Extract<ToWebview<V>, { type: `${V}/context` }>;
 type Data<V extends TensorViewKind> = Extract<ToWebview<V>, { type: `${V}/data` }>;
 
